@@ -1,0 +1,1 @@
+export { assertClose, closeReport, type Tol } from '../../src/util/close.ts';
