@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { expectPass, testGpu } from './helpers/gpu.ts';
-import { matmulCheck, type MatmulCase } from '../src/checks/matmul.ts';
-import { matmul } from '../src/kernels/matmul.ts';
-import { matmulRef, matmulBackwardRef } from '../src/reference/matmul.ts';
-import { gradcheck } from './helpers/gradcheck.ts';
-import { Rng } from '../src/util/rng.ts';
+import { expectPass, testGpu } from '../helpers/gpu.ts';
+import { matmulCheck, type MatmulCase } from '../../src/checks/matmul.ts';
+import { matmul } from '../../src/kernels/matmul.ts';
+import { matmulRef, matmulBackwardRef } from '../../src/reference/matmul.ts';
+import { gradcheck } from '../helpers/gradcheck.ts';
+import { Rng } from '../../src/util/rng.ts';
 
 // Odd sizes that are not multiples of the 32×32 workgroup tile nor of 4.
 const odd: Array<Pick<MatmulCase, 'M' | 'N' | 'K'>> = [

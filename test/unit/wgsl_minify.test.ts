@@ -1,0 +1,16 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { minifyWgsl } from '../../src/gpu/wgsl_minify.ts';
+
+test('minify strips line, block and nested comments', () => {
+  assert.is(minifyWgsl('let a = 1; // one\n/* two /* three */ */ let b = 2;'), 'let a=1;let b=2;');
+});
+test('minify never fuses two tokens into an operator', () => {
+  assert.is(minifyWgsl('var x : vec4<f32> = v;'), 'var x:vec4<f32> =v;');
+  assert.is(minifyWgsl('let y = a - -b;'), 'let y=a- -b;');
+  assert.is(minifyWgsl('let z = a < = b;'), 'let z=a< =b;');
+});
+test('minify keeps a space between words', () => {
+  assert.is(minifyWgsl('fn  main ( )\n{ return ; }'), 'fn main(){return;}');
+});
+test.run();
