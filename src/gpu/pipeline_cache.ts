@@ -19,6 +19,9 @@ export class PipelineCache {
   private readonly pipelines = new Map<string, CompiledKernel>();
   /** how many pipelines were created (a test checks this stays flat across steps) */
   created = 0;
+  /** the first pipeline-creation error not yet raised (creation reports asynchronously) */
+  private failure: GpuError | null = null;
+  private readonly verdicts = new Map<string, Promise<void>>();
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -41,13 +44,18 @@ export class PipelineCache {
     let c = this.pipelines.get(key);
     if (c) return c;
     const layout = this.layout(k);
-    // createComputePipeline reports errors asynchronously; the scheduler's error scope
-    // around the submission turns them into a GpuError naming this kernel's label.
+    // createComputePipeline reports errors asynchronously: catch them in a scope of their
+    // own and hold the first one for the scheduler to raise, naming this kernel.
+    this.device.pushErrorScope('validation');
     const pipeline = this.device.createComputePipeline({
       label: k.name,
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout], label: k.name }),
       compute: { module: this.module(k.shader), entryPoint: k.entryPoint, constants: { ...k.overrides } },
     });
+    const verdict = this.device.popErrorScope().then((err) => {
+      if (err && !this.failure) this.failure = new GpuError('validation', err.message.split('\n')[0], k.name);
+    });
+    this.verdicts.set(key, verdict);
     const align = this.device.limits.minUniformBufferOffsetAlignment;
     const paramBytes = Math.max(align, Math.ceil((4 * Math.max(k.params.length, 1)) / align) * align);
     c = { pipeline, layout, paramBytes };
@@ -58,11 +66,23 @@ export class PipelineCache {
 
   /** Compiles a kernel now and waits for the verdict (used by tests and `doctor`). */
   async compile(k: Kernel<any>): Promise<CompiledKernel> {
-    this.device.pushErrorScope('validation');
     const c = this.get(k);
-    const err = await this.device.popErrorScope();
-    if (err) throw new GpuError('validation', err.message, k.name);
+    await this.verdicts.get(PipelineCache.keyOf(k));
+    this.raiseFailure();
     return c;
+  }
+
+  /** Throws (once) the first pipeline-creation error seen so far. */
+  raiseFailure(): void {
+    const f = this.takeFailure();
+    if (f) throw f;
+  }
+
+  /** Returns and clears the first pipeline-creation error seen so far. */
+  takeFailure(): GpuError | null {
+    const f = this.failure;
+    this.failure = null;
+    return f;
   }
 
   private layout(k: Kernel<any>): GPUBindGroupLayout {

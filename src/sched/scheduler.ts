@@ -30,6 +30,7 @@ export class Scheduler {
   private ringView: DataView;
   private ringUsed = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private bindGroupsCreated = 0;
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
   private pendingError: GpuError | null = null;
@@ -159,11 +160,11 @@ export class Scheduler {
 
   private raisePending(): void {
     if (this.gpu.lostReason !== null) throw new GpuError('device-lost', this.gpu.lostReason);
-    if (this.pendingError) {
-      const e = this.pendingError;
-      this.pendingError = null;
-      throw e;
-    }
+    // A failed pipeline also fails the submission that used it: raise one error, the
+    // creation's (it names the cause), and drop the other.
+    const e = this.pipelines.takeFailure() ?? this.pendingError;
+    this.pendingError = null;
+    if (e) throw e;
   }
 
   private takeRingSlot(bytes: number): number {
@@ -183,6 +184,11 @@ export class Scheduler {
     // drop the cache and re-bind at submit.
     this.ring = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'param-ring' });
     this.bindGroups.clear();
+  }
+
+  /** bind groups created so far (a test checks a repeated step creates none) */
+  get bindGroupCount(): number {
+    return this.bindGroupsCreated;
   }
 
   private idOf(b: GPUBuffer): number {
@@ -205,6 +211,7 @@ export class Scheduler {
         ],
       });
       this.bindGroups.set(key, bg);
+      this.bindGroupsCreated++;
     }
     return bg;
   }
