@@ -19,6 +19,8 @@ export interface Gpu {
   readonly info: GPUAdapterInfo;
   /** Set once the device is lost; every later submit throws a 'device-lost' GpuError. */
   lostReason: string | null;
+  /** First error raised outside any error scope (e.g. by a queue write), not yet reported. */
+  uncaptured: string | null;
   destroy(): void;
 }
 
@@ -57,10 +59,14 @@ async function deviceFrom(adapter: GPUAdapter, backend: Backend): Promise<Gpu> {
     featureLevel: adapter.features.has('core-features-and-limits') ? 'core' : 'compatibility',
     info: adapter.info,
     lostReason: null,
+    uncaptured: null,
     destroy: () => device.destroy(),
   };
+  device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+    gpu.uncaptured ??= ev.error.message;
+  };
   device.lost.then((info) => {
-    if (info.reason !== 'destroyed') gpu.lostReason = info.message || String(info.reason);
+    gpu.lostReason = info.reason === 'destroyed' ? 'the device was destroyed (Gpu.destroy() was called)' : `device lost: ${info.message || info.reason}`;
   });
   return gpu;
 }

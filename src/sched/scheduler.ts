@@ -162,8 +162,9 @@ export class Scheduler {
     if (this.gpu.lostReason !== null) throw new GpuError('device-lost', this.gpu.lostReason);
     // A failed pipeline also fails the submission that used it: raise one error, the
     // creation's (it names the cause), and drop the other.
-    const e = this.pipelines.takeFailure() ?? this.pendingError;
+    const e = this.pipelines.takeFailure() ?? this.pendingError ?? (this.gpu.uncaptured ? new GpuError('validation', this.gpu.uncaptured) : null);
     this.pendingError = null;
+    this.gpu.uncaptured = null;
     if (e) throw e;
   }
 

@@ -9,7 +9,8 @@ import { matmul, matmulKernel } from '../../src/kernels/matmul.ts';
 import { matmulRef } from '../../src/reference/matmul.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { GpuError } from '../../src/gpu/errors.ts';
-import type { Scheduler } from '../../src/sched/scheduler.ts';
+import { Scheduler } from '../../src/sched/scheduler.ts';
+import { requestGpu } from '../../src/gpu/device.ts';
 import type { View } from '../../src/kernels/kernel.ts';
 
 function put(sched: Scheduler, data: Float32Array): View {
@@ -109,6 +110,22 @@ test('non-finite or mistyped params are rejected before the GPU', async () => {
   assert.throws(() => sched.record(matmulKernel(), { A: a, B: b, C: c }, { M: 1, N: 1, K: 1, sA_m: 1, sA_k: 1, sB_k: 1, sB_n: 1, alpha: 1, beta: 0 }), /binding 'bias' was not given/);
   assert.throws(() => sched.upload(a, new Float32Array(5)), /upload of 5 elements into a view of 4/);
   for (const v of [a, b, c]) sched.free(v);
+});
+
+test('work recorded on a lost device fails with a device-lost GpuError', async () => {
+  const { gpu: shared } = await testGpu();
+  const gpu = await requestGpu({ backend: shared.backend });
+  const sched = new Scheduler(gpu);
+  const a = sched.alloc(4), b = sched.alloc(4), c = sched.alloc(4);
+  gpu.destroy();
+  await gpu.device.lost;
+  try {
+    matmul(sched, { A: a, B: b, C: c }, { M: 2, N: 2, K: 2 });
+    assert.unreachable('expected device-lost');
+  } catch (e) {
+    assert.instance(e, GpuError);
+    assert.is((e as GpuError).kind, 'device-lost');
+  }
 });
 
 test.run();
