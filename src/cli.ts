@@ -1,6 +1,7 @@
 // `gradvar` command line: subcommands live in src/cli/, one module each.
 import { Command, CommanderError } from 'commander';
 import { doctorCommand } from './cli/doctor.ts';
+import { trainCommand } from './cli/train.ts';
 import { GpuError } from './gpu/errors.ts';
 
 const program = new Command('gradvar')
@@ -8,13 +9,14 @@ const program = new Command('gradvar')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 program.addCommand(doctorCommand());
+program.addCommand(trainCommand());
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
   // One clear line for the errors we raise on purpose; a stack only for real bugs.
-  if (e instanceof GpuError || (e as Error)?.name === 'DataError' || (e as Error)?.name === 'UsageError') {
+  if (e instanceof GpuError || (e as Error)?.name === 'DataError' || (e as Error)?.name === 'UsageError' || (e as Error)?.name === 'TrainingDiverged') {
     console.error(`gradvar: ${(e as Error).message}`);
     process.exit(1);
   }

@@ -206,8 +206,9 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'safetensors'): Safe
   checkTiling(entries, bytes.length - dataStart, file);
   const tensors = new Map<string, Tensor>();
   for (const e of entries) {
-    // slice() copies into a fresh buffer, so every typed array is aligned whatever the offset.
-    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    // Copy into a fresh buffer, so every typed array is aligned whatever the offset. Not
+    // bytes.slice(): on a Node Buffer (readFileSync) slice() is a view of a shared pool.
+    const raw = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: new ARRAYS[e.dtype](raw.buffer) });
   }
   return { tensors, metadata };

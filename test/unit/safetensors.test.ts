@@ -132,4 +132,12 @@ test('encode refuses a dtype/array mismatch, a wrong shape and the reserved name
   assert.throws(() => tensor(new Uint8ClampedArray(1) as unknown as Uint8Array, [1]), /Uint8ClampedArray has no safetensors dtype/);
 });
 
+test('decoding from a Node Buffer (as readFileSync returns) gives tensors of their own length', () => {
+  const bytes = encodeSafetensors({ a: tensor(new Float32Array([1, 2, 3]), [3]), b: tensor(new Float32Array([4, 5]), [2]) });
+  // Buffer.from copies into Node's shared pool: slice() on it would be a view of the pool.
+  const f = decodeSafetensors(Buffer.from(bytes), 'pooled');
+  assert.equal(Array.from(f.tensors.get('a')!.data as Float32Array), [1, 2, 3]);
+  assert.equal(Array.from(f.tensors.get('b')!.data as Float32Array), [4, 5]);
+});
+
 test.run();
