@@ -3,6 +3,10 @@
 // checks its bindings against the WGSL; a new family adds its descriptors here.
 import type { Kernel } from './kernel.ts';
 import { matmulKernel } from './matmul.ts';
+import { elementwiseKernel } from './elementwise.ts';
+import { reduceKernel } from './reduce.ts';
+import { softmaxXentKernel, lanesFor } from './softmax_xent.ts';
+import { sgdKernel } from './sgd.ts';
 
 export function allKernels(): Kernel<any>[] {
   const ks: Kernel<any>[] = [];
@@ -11,5 +15,12 @@ export function allKernels(): Kernel<any>[] {
       for (const relu of [false, true]) ks.push(matmulKernel({ variant, bias, relu }));
     }
   }
+  for (const op of ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill'] as const) ks.push(elementwiseKernel(op));
+  for (const op of ['colsum', 'rowsumsq'] as const) ks.push(reduceKernel(op));
+  // softmax_xent: with and without weights, at each lane count softmaxXent() picks from K.
+  for (const weights of [false, true]) {
+    for (const lanes of new Set([1, 128, 512].map(lanesFor))) ks.push(softmaxXentKernel({ weights, lanes }));
+  }
+  ks.push(sgdKernel());
   return ks;
 }
