@@ -1,14 +1,17 @@
-// A WGSL minifier: drops line and (nested) block comments, collapses runs of blank space,
-// and removes blank space next to punctuation. Identifiers are kept, so Dawn's messages and
-// reflection still name the WGSL's own variables. Tokens are never joined: a space stays
-// wherever both neighbours are word characters.
+// A WGSL minifier: drops line and (nested) block comments, collapses blank space, and
+// removes blank space next to punctuation. Line breaks are kept (blank lines become empty),
+// so a compiler message's line number in the embedded text is the line in shaders/*.wgsl;
+// identifiers are kept too, so Dawn's messages and reflection name the WGSL's own variables.
+// Tokens are never joined: a space stays wherever both neighbours are word characters or
+// where two punctuation marks would read as one operator.
 
 const PUNCT = /[{}()[\];,:<>=+\-*/%&|^!~.@]/;
 // Two-character operators that two separate punctuation tokens would form if joined:
 // `vec4<f32> = v` must not become `vec4<f32>=v`, nor `a - -b` become `a--b`.
 const FUSES = new Set(['--', '++', '&&', '||', '->', '<<', '>>', '==', '<=', '>=', '!=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=']);
 
-export function minifyWgsl(src: string): string {
+/** Replaces comments with spaces, keeping every line break (also those inside block comments). */
+function stripComments(src: string): string {
   let s = '';
   for (let i = 0; i < src.length; ) {
     if (src.startsWith('//', i)) {
@@ -18,18 +21,25 @@ export function minifyWgsl(src: string): string {
       do {
         if (src.startsWith('/*', i)) { depth++; i += 2; }
         else if (src.startsWith('*/', i)) { depth--; i += 2; }
-        else i++;
+        else { if (src[i] === '\n') s += '\n'; i++; }
       } while (depth > 0 && i < src.length);
       s += ' ';
     } else s += src[i++];
   }
-  const words = s.split(/\s+/).filter((w) => w.length > 0);
+  return s;
+}
+
+function squeezeLine(line: string): string {
   let out = '';
-  for (const w of words) {
+  for (const w of line.split(/\s+/).filter((x) => x.length > 0)) {
     const prev = out[out.length - 1];
-    // keep a space only between two word characters (e.g. `let x`, `var<...> y`)
     const needsSpace = prev !== undefined && ((!PUNCT.test(prev) && !PUNCT.test(w[0])) || FUSES.has(prev + w[0]));
     out += needsSpace ? ' ' + w : w;
   }
   return out;
+}
+
+export function minifyWgsl(src: string): string {
+  // A line break separates tokens, so squeezing each line alone never joins two tokens.
+  return stripComments(src).split('\n').map(squeezeLine).join('\n').replace(/\n+$/, '');
 }

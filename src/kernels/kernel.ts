@@ -68,7 +68,8 @@ export function packParams<P extends Params>(k: Kernel<P>, p: P, out: DataView, 
     const at = byteOffset + 4 * i;
     if (f.type === 'f32') out.setFloat32(at, v, true);
     else {
-      if (!Number.isInteger(v) || (f.type === 'u32' && v < 0)) badInput(k.name, `param '${f.name}' must be a ${f.type}, got ${v}`);
+      const [lo, hi] = f.type === 'u32' ? [0, 0xffffffff] : [-0x80000000, 0x7fffffff];
+      if (!Number.isInteger(v) || v < lo || v > hi) badInput(k.name, `param '${f.name}' must be a ${f.type} in [${lo}, ${hi}], got ${v}`);
       if (f.type === 'u32') out.setUint32(at, v, true);
       else out.setInt32(at, v, true);
     }

@@ -37,6 +37,7 @@ export class Scheduler {
   private inFlightChecks: Promise<void>[] = [];
   /** dispatches submitted so far (for tests and benches) */
   dispatched = 0;
+  private dispatchedAtLastWait = 0;
   /** 64 elements bound where a kernel's optional input is switched off by an override */
   readonly dummy: View;
 
@@ -131,7 +132,7 @@ export class Scheduler {
   /** Waits until everything submitted so far has run, and raises any error it caused. */
   async finish(): Promise<void> {
     this.submit();
-    await this.readback.idle();
+    await this.readback.idle(this.takeWork());
     await Promise.all(this.inFlightChecks);
     this.inFlightChecks = [];
     this.raisePending();
@@ -151,11 +152,18 @@ export class Scheduler {
   private async readBytes(src: Bindable): Promise<ArrayBuffer> {
     const v = asView(src);
     this.submit();
-    const out = await this.readback.read(v);
+    const out = await this.readback.read(v, this.takeWork());
     await Promise.all(this.inFlightChecks);
     this.inFlightChecks = [];
     this.raisePending();
     return out;
+  }
+
+  /** Dispatches submitted since the last wait: how much work a wait now waits for. */
+  private takeWork(): number {
+    const w = this.dispatched - this.dispatchedAtLastWait;
+    this.dispatchedAtLastWait = this.dispatched;
+    return w;
   }
 
   private raisePending(): void {

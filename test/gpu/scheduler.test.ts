@@ -11,7 +11,7 @@ import { Rng } from '../../src/util/rng.ts';
 import { GpuError } from '../../src/gpu/errors.ts';
 import { Scheduler } from '../../src/sched/scheduler.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
-import type { View } from '../../src/kernels/kernel.ts';
+import { packParams, type View } from '../../src/kernels/kernel.ts';
 
 function put(sched: Scheduler, data: Float32Array): View {
   const v = sched.alloc(data.length);
@@ -109,6 +109,9 @@ test('non-finite or mistyped params are rejected before the GPU', async () => {
   assert.throws(() => matmul(sched, { A: a, B: b, C: c }, { M: 1.5, N: 2, K: 2 }), /M must be a positive integer/);
   assert.throws(() => sched.record(matmulKernel(), { A: a, B: b, C: c }, { M: 1, N: 1, K: 1, sA_m: 1, sA_k: 1, sB_k: 1, sB_n: 1, alpha: 1, beta: 0 }), /binding 'bias' was not given/);
   assert.throws(() => sched.upload(a, new Float32Array(5)), /upload of 5 elements into a view of 4/);
+  const dv = new DataView(new ArrayBuffer(64));
+  const p = { M: 2 ** 32, N: 1, K: 1, sA_m: 1, sA_k: 1, sB_k: 1, sB_n: 1, alpha: 1, beta: 0 };
+  assert.throws(() => packParams(matmulKernel(), p, dv, 0), /param 'M' must be a u32 in \[0, 4294967295\], got 4294967296/);
   for (const v of [a, b, c]) sched.free(v);
 });
 

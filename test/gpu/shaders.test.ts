@@ -17,7 +17,7 @@ async function compileAll(gpu: Gpu, where: string) {
   for (const s of shaders) {
     const mod = gpu.device.createShaderModule({ code: SHADERS[s], label: s });
     const info = await mod.getCompilationInfo();
-    const msgs = info.messages.map((m) => `${m.type} ${s}.wgsl(embedded):${m.lineNum}:${m.linePos} ${m.message}`);
+    const msgs = info.messages.map((m) => `${m.type} shaders/${s}.wgsl:${m.lineNum} ${m.message}`);
     assert.equal(msgs, [], `${where}: shaders/${s}.wgsl has compiler messages`);
   }
   const cache = new PipelineCache(gpu.device);
