@@ -1,8 +1,9 @@
 // One function that gives a WebGPU device, in Node (Dawn through the npm package `webgpu`)
 // and in a browser (navigator.gpu). Everything above this file is environment-agnostic.
 //
-// Adapter choice in Node: core feature level first (Vulkan on Linux, Metal, D3D12), then
-// OpenGL compat (the stock Mesa llvmpipe runs it with no install at all). GRADVAR_BACKEND
+// Adapter choice in Node: a hardware core adapter first (Vulkan on Linux, Metal, D3D12),
+// then OpenGL compat (the stock Mesa llvmpipe runs it with no install at all), then a
+// software core adapter such as lavapipe (slower than llvmpipe's GL here). GRADVAR_BACKEND
 // forces one: vulkan | opengl | opengles | metal | d3d12 | null. `null` validates shaders
 // and pipelines but executes nothing.
 

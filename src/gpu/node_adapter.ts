@@ -50,9 +50,16 @@ export async function nodeAdapter(forced?: Backend): Promise<{ adapter: GPUAdapt
     if (!adapter) throw new GpuError('no-adapter', `GRADVAR_BACKEND=${forced} gave no adapter. ${INSTALL_HINT}`);
     return { adapter, backend: forced };
   }
+  // A software core adapter (lavapipe reports isFallbackAdapter) is kept as a last resort:
+  // on a CPU, llvmpipe through OpenGL compat runs our kernels faster (DESIGN section 7,
+  // and scripts/bench/step_profile.ts), while a hardware core adapter always wins.
+  let fallback: { adapter: GPUAdapter; backend: Backend } | null = null;
   for (const c of candidates()) {
     const adapter = await tryBackend(c.backend, c.featureLevel);
-    if (adapter) return { adapter, backend: c.backend };
+    if (!adapter) continue;
+    if (!(adapter.info as { isFallbackAdapter?: boolean }).isFallbackAdapter) return { adapter, backend: c.backend };
+    fallback ??= { adapter, backend: c.backend };
   }
+  if (fallback) return fallback;
   throw new GpuError('no-adapter', INSTALL_HINT);
 }
