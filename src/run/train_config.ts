@@ -6,7 +6,8 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const int = (min: number) => z.coerce.number().int(`must be an integer`).min(min, `must be ≥ ${min}`);
+const num = () => z.coerce.number({ error: 'must be a number' });
+const int = (min: number) => num().int('must be an integer').min(min, `must be ≥ ${min}`);
 const intList = (what: string) =>
   z.string().transform((s, ctx) => {
     const parts = s.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
@@ -21,13 +22,13 @@ const intList = (what: string) =>
 export const trainSchema = z.object({
   iters: int(1),
   hidden: intList('hidden widths, e.g. 1024,1024').refine((h) => h.length > 0 && h.every((x) => x > 0), 'needs at least one positive width'),
-  lr: z.coerce.number().positive('must be > 0').finite(),
-  momentum: z.coerce.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
-  weightDecay: z.coerce.number().min(0, 'must be ≥ 0').finite(),
+  lr: num().positive('must be > 0').finite(),
+  momentum: num().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
+  weightDecay: num().min(0, 'must be ≥ 0').finite(),
   batch: int(1).max(8192, 'must be ≤ 8192'),
   milestones: intList('iterations where lr is multiplied by --lr-decay'),
-  lrDecay: z.coerce.number().positive('must be > 0').max(1, 'must be ≤ 1'),
-  labelSmoothing: z.coerce.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
+  lrDecay: num().positive('must be > 0').max(1, 'must be ≤ 1'),
+  labelSmoothing: num().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)'),
   evalEvery: int(1),
   logEvery: int(1),
   ckptEvery: int(1),
