@@ -6,6 +6,8 @@ import { elementwiseCheck } from './elementwise.ts';
 import { reduceCheck } from './reduce.ts';
 import { softmaxXentCheck } from './softmax_xent.ts';
 import { sgdCheck } from './sgd.ts';
+import { gcCheck, gcLayerCheck } from './gc.ts';
+import { gvarCheck, varianceStatsCheck } from './gvar.ts';
 
 export function kernelChecks(): KernelCheck[] {
   const checks: KernelCheck[] = [];
@@ -24,5 +26,15 @@ export function kernelChecks(): KernelCheck[] {
   checks.push(softmaxXentCheck({ B: 7, K: 133, badRows: [3] }, 5));
   checks.push(sgdCheck({ n: 301, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true }, 6));
   checks.push(sgdCheck({ n: 301, lr: 0.1, momentum: 0.9, dampening: 0.1 }, 6));
+  for (const op of ['gvar_moments', 'gvar_partials', 'abs_diff_partials'] as const) checks.push(gvarCheck({ op, P: 301 }, 7));
+  checks.push(varianceStatsCheck({ P: 301, n: 3 }, 7));
+  // gc: each entry point at odd sizes, and the factored A-step against explicit gradients.
+  checks.push(gcCheck({ op: 'gc_dist_accum', B: 37, C: 13, beta: 1 }, 7));
+  checks.push(gcCheck({ op: 'gc_assign', B: 37, C: 13 }, 7));
+  checks.push(gcCheck({ op: 'gc_assign', B: 37, C: 13, quant: 0.25, special: true }, 7));
+  checks.push(gcCheck({ op: 'gc_count', B: 37, C: 13, beta: 1, special: true }, 7));
+  checks.push(gcCheck({ op: 'gc_scatter', B: 37, C: 13, D: 29, beta: 1, scale: 0.01, special: true }, 7));
+  checks.push(gcCheck({ op: 'pe_sqnorm_accum', B: 37, beta: 1, bias: true }, 7));
+  checks.push(gcLayerCheck({ B: 9, C: 5, layers: [[7, 3], [3, 2]], bias: true }, 7));
   return checks;
 }

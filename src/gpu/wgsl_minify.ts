@@ -30,10 +30,15 @@ function stripComments(src: string): string {
 }
 
 function squeezeLine(line: string): string {
+  const words = line.split(/\s+/).filter((x) => x.length > 0);
   let out = '';
-  for (const w of line.split(/\s+/).filter((x) => x.length > 0)) {
+  for (const w of words) {
     const prev = out[out.length - 1];
-    const needsSpace = prev !== undefined && ((!PUNCT.test(prev) && !PUNCT.test(w[0])) || FUSES.has(prev + w[0]));
+    // `a[k] - 2.0` joined as `a[k]-2.0` (or `a[k] -2.0`) is valid WGSL, but wgsl_reflect (our
+    // binding checker) reads `-2.0` there as a negative literal: keep the space that followed a
+    // minus in the source when a number comes next.
+    const minusNumber = prev === '-' && /[0-9.]/.test(w[0]);
+    const needsSpace = prev !== undefined && ((!PUNCT.test(prev) && !PUNCT.test(w[0])) || FUSES.has(prev + w[0]) || minusNumber);
     out += needsSpace ? ' ' + w : w;
   }
   return out;

@@ -7,6 +7,8 @@ import { elementwiseKernel } from './elementwise.ts';
 import { reduceKernel } from './reduce.ts';
 import { softmaxXentKernel, lanesFor } from './softmax_xent.ts';
 import { sgdKernel } from './sgd.ts';
+import { allGcKernels } from './gc.ts';
+import { gvarKernel } from './gvar.ts';
 
 export function allKernels(): Kernel<any>[] {
   const ks: Kernel<any>[] = [];
@@ -22,5 +24,8 @@ export function allKernels(): Kernel<any>[] {
     for (const lanes of new Set([1, 128, 512].map(lanesFor))) ks.push(softmaxXentKernel({ weights, lanes }));
   }
   ks.push(sgdKernel());
+  // gc: every entry point at the workgroup shape its call launches by default.
+  ks.push(...allGcKernels());
+  for (const op of ['gvar_moments', 'gvar_partials', 'abs_diff_partials'] as const) ks.push(gvarKernel(op));
   return ks;
 }

@@ -10,6 +10,11 @@ test('minify never fuses two tokens into an operator', () => {
   assert.is(minifyWgsl('let y = a - -b;'), 'let y=a- -b;');
   assert.is(minifyWgsl('let z = a < = b;'), 'let z=a< =b;');
 });
+test('minify keeps the space after a minus followed by a number (wgsl_reflect reads `]-2.0` as a literal)', () => {
+  assert.is(minifyWgsl('let v = a[k] - 2.0 * b;'), 'let v=a[k]- 2.0*b;');
+  assert.is(minifyWgsl('let u = a[k] - -2.0;'), 'let u=a[k]- -2.0;');
+  assert.is(minifyWgsl('let w = a - b;'), 'let w=a-b;');
+});
 test('minify keeps a space between words', () => {
   assert.is(minifyWgsl('fn  main ( )\n{ return ; }'), 'fn main()\n{return;}');
 });
