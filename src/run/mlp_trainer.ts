@@ -8,6 +8,7 @@ import type { View } from '../kernels/kernel.ts';
 import { softmaxXent } from '../kernels/softmax_xent.ts';
 import { sgd } from '../kernels/sgd.ts';
 import { Mlp, type MlpConfig } from '../models/mlp.ts';
+import { MlpGrad } from './mlp_grad.ts';
 import type { Dataset } from '../data/dataset.ts';
 
 export interface SgdHyper {
@@ -30,13 +31,15 @@ export interface LossAcc { loss: number; acc: number }
 
 export class MlpTrainer {
   readonly model: Mlp;
+  /** the gradient engine, shared with estimator draws and statistics passes */
+  readonly grad: MlpGrad;
   /** torch.optim.SGD creates momentum buffers on the first step; until then buf = d. */
   momentumStarted = false;
-  private readonly io = new Map<number, { x: View; y: View; loss: View; correct: View }>();
   private lastB = 0;
 
   constructor(private readonly sched: Scheduler, readonly cfg: MlpConfig, readonly hyper: SgdHyper) {
     this.model = new Mlp(sched, cfg);
+    this.grad = new MlpGrad(sched, this.model);
   }
 
   /** lr0 · decay^(milestones passed), milestones counted in completed iterations. */
@@ -44,31 +47,14 @@ export class MlpTrainer {
     return this.hyper.lr * this.hyper.lrDecay ** this.hyper.milestones.filter((m) => iter >= m).length;
   }
 
-  /** Input, label and per-example output buffers for batch size B (made once). */
-  private buffers(B: number) {
-    let b = this.io.get(B);
-    if (!b) {
-      b = {
-        x: this.sched.alloc(B * this.cfg.inputDim, 'batch.x'),
-        y: this.sched.alloc(B, 'batch.y'),
-        loss: this.sched.alloc(B, 'batch.loss'),
-        correct: this.sched.alloc(B, 'batch.correct'),
-      };
-      this.io.set(B, b);
-    }
-    return b;
-  }
-
   /** Records and submits one SGD step on (x [B, inputDim], y [B]) at iteration `iter`
    *  (completed steps before this one, which sets the learning rate). */
   step(x: Float32Array, y: Uint32Array, iter: number): void {
     const B = y.length;
-    const io = this.buffers(B);
+    const io = this.grad.buffers(B);
     this.sched.upload(io.x, x);
     this.sched.upload(io.y, y);
-    const logits = this.model.forward(io.x, B);
-    softmaxXent(this.sched, { logits, labels: io.y, loss: io.loss, correct: io.correct, dlogits: this.model.dlogits(B) }, { B, K: this.cfg.classes, smoothing: this.hyper.labelSmoothing });
-    this.model.backward(io.x, B);
+    this.grad.recordFromUploaded(B, { labelSmoothing: this.hyper.labelSmoothing });
     const m = this.model;
     sgd(this.sched, { p: m.params, g: m.grads, buf: m.momenta }, {
       n: m.layout.total, lr: this.lrAt(iter), momentum: this.hyper.momentum, dampening: 0,
@@ -81,7 +67,7 @@ export class MlpTrainer {
 
   /** Mean loss and accuracy of the last step's batch (reads 2·B floats back). */
   async lastBatch(): Promise<LossAcc> {
-    const io = this.buffers(this.lastB);
+    const io = this.grad.buffers(this.lastB);
     const [loss, correct] = [await this.sched.read(io.loss), await this.sched.read(io.correct)];
     return { loss: mean(loss), acc: mean(correct) };
   }
@@ -94,7 +80,7 @@ export class MlpTrainer {
     try {
       for (let start = 0; start < ds.n; start += EVAL_BATCH) {
         const B = Math.min(EVAL_BATCH, ds.n - start);
-        const io = this.buffers(B);
+        const io = this.grad.buffers(B);
         this.sched.upload(io.x, ds.x.subarray(start * ds.dim, (start + B) * ds.dim));
         this.sched.upload(io.y, ds.y.subarray(start, start + B));
         const logits = this.model.forward(io.x, B);
@@ -125,9 +111,8 @@ export class MlpTrainer {
   }
 
   destroy(): void {
+    this.grad.destroy();
     this.model.destroy();
-    for (const b of this.io.values()) for (const v of Object.values(b)) this.sched.free(v);
-    this.io.clear();
   }
 }
 

@@ -1,0 +1,82 @@
+// The gradient of a (weighted) mean cross-entropy of the MLP on one batch, recorded on the
+// scheduler into model.grads: upload x, y (and weights), forward, fused softmax +
+// cross-entropy, backward, then submit. Training, every estimator draw and every
+// statistics pass go through this one function, so they share buffers and pipelines.
+//
+// Each call submits: the next call's upload must not overtake this call's passes (uploads
+// land on the queue immediately, passes only when submitted).
+import type { Scheduler } from '../sched/scheduler.ts';
+import type { View } from '../kernels/kernel.ts';
+import { softmaxXent } from '../kernels/softmax_xent.ts';
+import type { Mlp } from '../models/mlp.ts';
+
+/** Per-batch-size host→GPU inputs and per-example outputs (made once per B, kept). */
+export interface BatchIo {
+  readonly x: View;
+  readonly y: View;
+  readonly w: View;
+  /** per-example loss (weighted) and argmax == label, of the last computation at this B */
+  readonly loss: View;
+  readonly correct: View;
+}
+
+export interface GradOptions {
+  /** per-example loss weights (GC's M·N_k/N); default: none (all 1) */
+  weights?: Float32Array;
+  /** dlogits = dscale·w·(p − q); default 1/B: the gradient of the mean loss */
+  dscale?: number;
+  labelSmoothing?: number;
+}
+
+export class MlpGrad {
+  private readonly io = new Map<number, BatchIo>();
+
+  constructor(private readonly sched: Scheduler, readonly model: Mlp) {}
+
+  buffers(B: number): BatchIo {
+    let b = this.io.get(B);
+    if (!b) {
+      const s = this.sched;
+      b = { x: s.alloc(B * this.model.cfg.inputDim, 'batch.x'), y: s.alloc(B, 'batch.y'), w: s.alloc(B, 'batch.w'), loss: s.alloc(B, 'batch.loss'), correct: s.alloc(B, 'batch.correct') };
+      this.io.set(B, b);
+    }
+    return b;
+  }
+
+  /** Records forward + loss + backward for (x [B, inputDim], y [B]) into model.grads, and
+   *  submits. After it, the model's workspace for B holds every layer's input and output
+   *  gradient (what per-example statistics and clustering read). */
+  compute(x: Float32Array, y: Uint32Array, o: GradOptions = {}): BatchIo {
+    const B = y.length;
+    const io = this.buffers(B);
+    this.sched.upload(io.x, x);
+    this.sched.upload(io.y, y);
+    if (o.weights) this.sched.upload(io.w, o.weights);
+    this.recordFromUploaded(B, o);
+    this.sched.submit();
+    return io;
+  }
+
+  /** The same as compute() on inputs already in buffers(B) (no upload, no submit). */
+  recordFromUploaded(B: number, o: GradOptions = {}): void {
+    const io = this.buffers(B);
+    const logits = this.model.forward(io.x, B);
+    softmaxXent(
+      this.sched,
+      { logits, labels: io.y, weights: o.weights ? io.w : undefined, loss: io.loss, correct: io.correct, dlogits: this.model.dlogits(B) },
+      { B, K: this.model.cfg.classes, smoothing: o.labelSmoothing ?? 0, dscale: o.dscale ?? 1 / B },
+    );
+    this.model.backward(io.x, B);
+  }
+
+  /** Layer l's input rows (x for l = 0) and output-gradient rows for the last batch of size B. */
+  layerFactors(B: number, l: number): { A: View; G: View } {
+    const ws = this.model.workspace(B);
+    return { A: l === 0 ? this.buffers(B).x : ws.h[l - 1], G: ws.dz[l] };
+  }
+
+  destroy(): void {
+    for (const b of this.io.values()) for (const v of Object.values(b)) this.sched.free(v);
+    this.io.clear();
+  }
+}
