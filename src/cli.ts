@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { doctorCommand } from './cli/doctor.ts';
 import { trainCommand } from './cli/train.ts';
+import { runCommand } from './cli/run.ts';
 import { GpuError } from './gpu/errors.ts';
 
 const program = new Command('gradvar')
@@ -10,6 +11,7 @@ const program = new Command('gradvar')
   .exitOverride();
 program.addCommand(doctorCommand());
 program.addCommand(trainCommand());
+program.addCommand(runCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -26,8 +26,9 @@ export interface GcOptions {
   clusters: number;
   /** A/U rounds per snapshot (the paper's "GC T", gb_citers) */
   iters: number;
-  /** 'fixed': m_k = N_k + 1 with N_k the previous pass's sizes (N/C before the first), the
-   *  paper's rule; 'running': N_k counts this pass's assignments so far, as the code does */
+  /** 'fixed': m_k = N_k + 1 with N_k the previous pass's sizes, the paper's rule (the very
+   *  first pass has no previous partition and counts as it goes, see aPass); 'running': N_k
+   *  counts this pass's assignments so far, as the original code does */
   multiplier: 'fixed' | 'running';
   /** absolute quantisation of distances before the argmin (the code's 1e-7); 0 = off */
   quant: number;
@@ -58,7 +59,8 @@ export class GradientClustering {
   private readonly batchAssign: View;
   private readonly scratch = new Map<number, GcScratch>();
   private readonly rng: Rng;
-  private sizes: Float32Array;
+  /** sizes of the previous partition, null before the first A-pass */
+  private sizes: Float32Array | null = null;
   private assignAll: View | null = null;
 
   constructor(private readonly sched: Scheduler, private readonly grad: MlpGrad, private readonly ds: Dataset, readonly opts: GcOptions) {
@@ -79,7 +81,6 @@ export class GradientClustering {
     this.td = sched.alloc(C, 'gc.td');
     this.dist = sched.alloc(opts.batch * C, 'gc.dist');
     this.batchAssign = sched.alloc(opts.batch, 'gc.assign');
-    this.sizes = new Float32Array(C).fill(ds.n / C);
   }
 
   private scratchFor(B: number): GcScratch {
@@ -115,7 +116,12 @@ export class GradientClustering {
     const nb = order.batchesPerEpoch;
     const Bpad = pad64(Bmax);
     this.assignAll ??= this.sched.alloc(nb * Bpad, 'gc.assignAll');
-    this.sched.upload(this.counts, this.opts.multiplier === 'fixed' ? this.sizes : new Float32Array(C));
+    // Cold start: from near-zero centres every distance is about ||g_i||², so equal fixed
+    // multipliers would send nearly everything to one cluster (measured on MNIST: GC 2–3.5×
+    // SG-B's variance after the first snapshot). Without a previous partition there are no
+    // sizes to hold fixed, so the first pass counts as it goes, which spreads the points.
+    const running = this.opts.multiplier === 'running' || this.sizes === null;
+    this.sched.upload(this.counts, running ? new Float32Array(C) : this.sizes!);
     this.sched.upload(this.td, new Float32Array(C));
     const batches: Uint32Array[] = [];
     for (let b = 0; b < nb; b++) {
@@ -130,7 +136,7 @@ export class GradientClustering {
       const assign: View = { buffer: this.assignAll.buffer, offset: b * Bpad, length: B };
       const best = { ...this.scratchFor(B).aa }; // free after the layer terms: [B] floats
       gcAssign(this.sched, { dist, counts: this.counts, assign, best }, { B, C, quant });
-      if (this.opts.multiplier === 'running') gcCount(this.sched, { assign, counts: this.counts }, { B, C, beta: 1 });
+      if (running) gcCount(this.sched, { assign, counts: this.counts }, { B, C, beta: 1 });
       gcScatter(this.sched, { assign, X: best, S: this.td }, { B, C, D: 1, beta: 1 });
       this.sched.submit();
       batches.push(batch.indices);

@@ -1,0 +1,123 @@
+// `gradvar run mnist`: trains the MLP with plain SGD-B (SPEC 0) and, along that one
+// trajectory, measures the variance of SG-B, SG-2B, SVRG and GC: snapshots (SVRG's control
+// variate, Gradient Clustering) every snapEvery iterations from gvarStart, Monte Carlo and
+// exact statistics every logEvery iterations once a snapshot exists. The estimators draw
+// from their own streams and only overwrite scratch (gradients, activations), so the
+// training trajectory is the same with and without measurement.
+// Writes runs/<name>/log.jsonl (training records every 10 iterations and one variance record
+// per log point), config.json, variance.svg, normalized_variance.svg, exact_vs_mc.svg and
+// report.html; prints a table of the last logged variances.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { requestGpu, describeGpu, type Gpu } from '../gpu/device.ts';
+import { Scheduler } from '../sched/scheduler.ts';
+import { loadMnist } from '../data/mnist_node.ts';
+import { subset } from '../data/dataset.ts';
+import { EpochIterator } from '../data/batches.ts';
+import { writeFileAtomicSync, JsonlWriter } from '../io/atomic_file.ts';
+import { initMlpParams, type MlpConfig } from '../models/mlp.ts';
+import { MlpTrainer, type LossAcc } from './mlp_trainer.ts';
+import { MlpEstimators } from '../estimators/mlp_estimators.ts';
+import { VarianceMeter } from '../estimators/measure.ts';
+import { GradientClustering } from '../cluster/gradient_clustering.ts';
+import { UsageError } from './train_config.ts';
+import { TrainingDiverged } from './train_mnist.ts';
+import { Progress } from './progress.ts';
+import { Rng } from '../util/rng.ts';
+import { writeReport, readVarianceLog } from '../report/render_node.ts';
+import { printVarianceTable } from '../report/print_table.ts';
+import type { GvarRunConfig } from './gvar_config.ts';
+
+export interface GvarRunResult {
+  dir: string;
+  log: string;
+  report: string | null;
+  params: Float32Array;
+  test: LossAcc;
+}
+
+export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => void = console.log, gpuIn?: Gpu): Promise<GvarRunResult> {
+  const dir = cfg.out;
+  const logPath = join(dir, 'log.jsonl');
+  if (existsSync(logPath)) throw new UsageError(`${logPath} exists: choose another --out (runs are never overwritten)`);
+  const full = loadMnist('train');
+  const train = cfg.trainSubset > 0 ? subset(full, Math.min(cfg.trainSubset, full.n)) : full;
+  const test = loadMnist('test');
+  const exactSet = cfg.exactSubset > 0 ? subset(train, Math.min(cfg.exactSubset, train.n)) : train;
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomicSync(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+
+  const gpu = gpuIn ?? (await requestGpu());
+  const sched = new Scheduler(gpu);
+  const model: MlpConfig = { inputDim: train.dim, hidden: cfg.hidden, classes: train.classes };
+  const trainer = new MlpTrainer(sched, model, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, milestones: [], lrDecay: 0.1, labelSmoothing: 0 });
+  trainer.loadParams(initMlpParams(model, new Rng(cfg.seed)));
+  const batches = new EpochIterator(train, { batchSize: cfg.batch, seed: cfg.seed + 1 });
+  const est = new MlpEstimators(sched, trainer.grad, train, cfg.batch, cfg.seed);
+  const meter = new VarianceMeter(sched, trainer.grad, est);
+  const gc = new GradientClustering(sched, trainer.grad, train, {
+    clusters: cfg.gcClusters, iters: cfg.gcIters, multiplier: cfg.gcMultiplier, quant: cfg.gcQuant, batch: cfg.batch, seed: cfg.seed * 7 + 5,
+  });
+  say(`gradvar run mnist: ${[train.dim, ...cfg.hidden, train.classes].join('-')} MLP (${trainer.model.layout.count} parameters), ` +
+    `SG-B training, estimators SG-B SG-2B SVRG GC measured every ${cfg.logEvery} iterations from ${2 * cfg.estimDraws} draws, on ${describeGpu(gpu)}`);
+  const log = JsonlWriter.open(logPath, { fresh: true });
+  const progress = new Progress(cfg.iters, 0, cfg.progress);
+  const t0 = performance.now();
+  let testStats: LossAcc = { loss: NaN, acc: NaN };
+  let gcInfo: { td: number; splits: number } | null = null;
+  try {
+    for (let it = 0; it < cfg.iters; it++) {
+      const b = batches.next();
+      trainer.step(b.x, b.y, it);
+      const done = it + 1;
+      if (cfg.measure && it >= cfg.gvarStart && (it - cfg.gvarStart) % cfg.snapEvery === 0) {
+        await est.snapshotSvrg(1024);
+        const snap = await gc.snapshot();
+        est.setPartition(snap.assign, cfg.seed * 7 + done);
+        gcInfo = { td: snap.totalDist, splits: snap.splits };
+      }
+      const logNow = done % 10 === 0 || done === cfg.iters;
+      const measureNow = cfg.measure && gcInfo !== null && (done % cfg.logEvery === 0 || done === cfg.iters);
+      if (!logNow && !measureNow) continue;
+      const batch = await trainer.lastBatch();
+      if (!Number.isFinite(batch.loss)) throw new TrainingDiverged(`loss is ${batch.loss} at iteration ${done}`);
+      const rec: Record<string, unknown> = { iter: done, epoch: b.epoch, loss: batch.loss, train_acc: batch.acc };
+      if (done % cfg.evalEvery === 0 || done === cfg.iters) {
+        testStats = await trainer.evaluate(test);
+        Object.assign(rec, { test_loss: testStats.loss, test_acc: testStats.acc });
+      }
+      if (measureNow) {
+        const mc = await meter.monteCarlo(cfg.estimDraws);
+        const exact = await meter.exact(exactSet, cfg.batch);
+        Object.assign(rec, { gvar: { ...mc.gvar, bias: mc.bias }, exact, gc: gcInfo });
+      }
+      rec.time_s = (performance.now() - t0) / 1000;
+      log.append(rec);
+      progress.update(done, batch.loss, rec.test_acc as number | undefined);
+    }
+    const params = await trainer.readParams();
+    progress.stop();
+    log.close();
+    let report: string | null = null;
+    if (cfg.measure) {
+      const r = await writeReport(dir);
+      report = r.html;
+      say('');
+      printVarianceTable(readVarianceLog(logPath).records, say);
+      say('');
+      say(`variance plots: ${r.svgs.join(', ')}`);
+    }
+    say(`test accuracy ${(100 * testStats.acc).toFixed(2)}%, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    say(`log: ${logPath}`);
+    if (report) say(`report: ${report}`);
+    return { dir, log: logPath, report, params, test: testStats };
+  } finally {
+    progress.stop();
+    log.close();
+    gc.destroy();
+    meter.destroy();
+    est.destroy();
+    trainer.destroy();
+    if (!gpuIn) gpu.destroy();
+  }
+}
