@@ -13,7 +13,8 @@ import { requestGpu, describeGpu, type Gpu } from '../gpu/device.ts';
 import { Scheduler } from '../sched/scheduler.ts';
 import { loadMnist } from '../data/mnist_node.ts';
 import { subset } from '../data/dataset.ts';
-import { EpochIterator } from '../data/batches.ts';
+import { EpochIterator, gather } from '../data/batches.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { writeFileAtomicSync, JsonlWriter } from '../io/atomic_file.ts';
 import { initMlpParams, type MlpConfig } from '../models/mlp.ts';
 import { MlpTrainer, type LossAcc } from './mlp_trainer.ts';
@@ -36,6 +37,15 @@ export interface GvarRunResult {
   test: LossAcc;
 }
 
+/** A fixed, uniformly drawn subset for the exact statistics: the estimators sample the
+ *  whole training set, and the first n examples are not a fair sample of it (measured on
+ *  MNIST: the first 5000 gave tr(S) 10–25% below the Monte Carlo SG-B variance). */
+function randomSubset(ds: Dataset, n: number, seed: number): Dataset {
+  const idx = new Rng(seed).shuffle(Uint32Array.from({ length: ds.n }, (_, i) => i)).slice(0, n).sort();
+  const { x, y } = gather(ds, idx);
+  return { ...ds, x, y, n };
+}
+
 export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => void = console.log, gpuIn?: Gpu): Promise<GvarRunResult> {
   const dir = cfg.out;
   const logPath = join(dir, 'log.jsonl');
@@ -43,7 +53,7 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
   const full = loadMnist('train');
   const train = cfg.trainSubset > 0 ? subset(full, Math.min(cfg.trainSubset, full.n)) : full;
   const test = loadMnist('test');
-  const exactSet = cfg.exactSubset > 0 ? subset(train, Math.min(cfg.exactSubset, train.n)) : train;
+  const exactSet = cfg.exactSubset > 0 && cfg.exactSubset < train.n ? randomSubset(train, cfg.exactSubset, cfg.seed * 13 + 3) : train;
   mkdirSync(dir, { recursive: true });
   writeFileAtomicSync(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
 
