@@ -14,7 +14,7 @@ export interface MatmulCase {
 export function matmulCaseName(c: MatmulCase): string {
   const t = `${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'}`;
   const extra = [c.bias && 'bias', c.relu && 'relu', c.beta && `beta=${c.beta}`, c.alpha !== undefined && c.alpha !== 1 && `alpha=${c.alpha}`].filter(Boolean);
-  return `matmul_${c.variant ?? 'tiled'} ${t} M=${c.M} N=${c.N} K=${c.K}${extra.length ? ' ' + extra.join(' ') : ''}`;
+  return `matmul_${c.variant ?? 'auto'} ${t} M=${c.M} N=${c.N} K=${c.K}${extra.length ? ' ' + extra.join(' ') : ''}`;
 }
 
 export function matmulCheck(c: MatmulCase, seed = 1): KernelCheck {

@@ -17,11 +17,15 @@ export function kernelChecks(): KernelCheck[] {
     }
   }
   checks.push(matmulCheck({ M: 9, N: 17, K: 5, transB: true, bias: true, relu: true }, 2));
+  for (const [transA, transB] of [[false, false], [true, false], [false, true]]) {
+    checks.push(matmulCheck({ M: 12, N: 8, K: 20, transA, transB, variant: 'vec4' }, 1));
+  }
   for (const op of ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill'] as const) {
     checks.push(elementwiseCheck({ op, n: 301, a: op === 'relu_forward' || op === 'relu_backward' ? undefined : -0.75 }, 3));
   }
   checks.push(reduceCheck({ op: 'colsum', R: 13, Cc: 67, beta: 1 }, 4));
   checks.push(reduceCheck({ op: 'rowsumsq', R: 37, Cc: 19 }, 4));
+  checks.push(reduceCheck({ op: 'rowdot', R: 37, Cc: 19, alpha: 2, beta: 1 }, 4));
   checks.push(softmaxXentCheck({ B: 13, K: 10, smoothing: 0.1, weights: true, ties: true }, 5));
   checks.push(softmaxXentCheck({ B: 7, K: 133, badRows: [3] }, 5));
   checks.push(sgdCheck({ n: 301, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true }, 6));

@@ -2,7 +2,7 @@
 // pipeline (entry point × override switches). The shader test compiles each of them and
 // checks its bindings against the WGSL; a new family adds its descriptors here.
 import type { Kernel } from './kernel.ts';
-import { matmulKernel } from './matmul.ts';
+import { allMatmulKernels } from './matmul.ts';
 import { elementwiseKernel } from './elementwise.ts';
 import { reduceKernel } from './reduce.ts';
 import { softmaxXentKernel, lanesFor } from './softmax_xent.ts';
@@ -12,13 +12,9 @@ import { gvarKernel } from './gvar.ts';
 
 export function allKernels(): Kernel<any>[] {
   const ks: Kernel<any>[] = [];
-  for (const variant of ['tiled', 'naive'] as const) {
-    for (const bias of [false, true]) {
-      for (const relu of [false, true]) ks.push(matmulKernel({ variant, bias, relu }));
-    }
-  }
+  ks.push(...allMatmulKernels());
   for (const op of ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill'] as const) ks.push(elementwiseKernel(op));
-  for (const op of ['colsum', 'rowsumsq'] as const) ks.push(reduceKernel(op));
+  for (const op of ['colsum', 'rowsumsq', 'rowdot'] as const) ks.push(reduceKernel(op));
   // softmax_xent: with and without weights, at each lane count softmaxXent() picks from K.
   for (const weights of [false, true]) {
     for (const lanes of new Set([1, 128, 512].map(lanesFor))) ks.push(softmaxXentKernel({ weights, lanes }));
