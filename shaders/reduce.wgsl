@@ -1,23 +1,29 @@
-// reduce: sums along one axis of a dense row-major f32 matrix X[R, Cc] (row stride Cc).
+// reduce: sums along one axis of a dense row-major f32 matrix X[R, Cc] (row stride Cc), or of
+// the elementwise product of two such matrices X and Y (rowdot).
 //
 //   colsum    out[c] = alpha * Σ_r X[r, c]   + beta * out[c]     out: [Cc]
 //             the bias gradient: for y = x + b broadcast over rows, db = Σ_rows dy
 //   rowsumsq  out[r] = alpha * Σ_c X[r, c]²  + beta * out[r]     out: [R]
 //             per-example squared norms (rows = examples)
+//   rowdot    out_dot[r] = alpha * Σ_c X[r, c]·Y[r, c] + beta * out_dot[r]   out_dot: [R]
+//             per-example dots of two factor rows of the same shape (SVRG's exact variance
+//             needs a_i·Δa_i and Δδ_i·δ̃_i, which a difference of squared norms would lose
+//             to cancellation when the two weights are close)
 // beta = 0 never reads out (it may hold garbage or NaN beforehand, as in BLAS); beta = 1
 // accumulates, e.g. a sum of squared norms over several layers.
 //
-// Both entry points read X so that neighbouring invocations (along x) touch neighbouring
-// words, and split the long axis over WG_Y (colsum) or WG_X (rowsumsq) lanes whose partial
-// sums meet once in workgroup memory (one barrier, then one invocation adds the partials
-// in lane order, so the result is deterministic for a given configuration).
+// Every entry point reads X (and Y) so that neighbouring invocations (along x) touch
+// neighbouring words, and splits the long axis over WG_Y (colsum) or WG_X (rowsumsq,
+// rowdot) lanes whose partial sums meet once in workgroup memory (one barrier, then one
+// invocation adds the partials in lane order, so the result is deterministic for a given
+// configuration).
 //
 // colsum: workgroup = WG_X columns × WG_Y row lanes. Invocation (x, y) of group g owns
 //   column c = g * WG_X + x and sums rows y, y + WG_Y, y + 2·WG_Y, ...; a step of the row
 //   loop reads WG_X consecutive words of one row per lane. Lane y = 0 adds the WG_Y partials.
-// rowsumsq: workgroup = WG_X lanes along a row × WG_Y rows. Invocation (x, y) of group g
-//   owns row r = g * WG_Y + y and sums columns x, x + WG_X, ...; lane x = 0 adds the WG_X
-//   partials. WG_X = 1 is the plain one-invocation-per-row loop.
+// rowsumsq, rowdot: workgroup = WG_X lanes along a row × WG_Y rows. Invocation (x, y) of
+//   group g owns row r = g * WG_Y + y and sums columns x, x + WG_X, ...; lane x = 0 adds the
+//   WG_X partials. WG_X = 1 is the plain one-invocation-per-row loop.
 // The group index g = wg.y * groups.x + wg.x: the host folds more than 65535 groups into a
 // 2-D grid (grid1d). Invocations past the edge still reach the barrier (WGSL requires it in
 // uniform control flow) with empty loops, and store nothing.
@@ -31,9 +37,15 @@ struct Params {
   beta: f32,
 }
 
+// Binding numbers are re-used by different variables in different entry points (only the
+// variables one entry point uses must have distinct bindings):
+//   colsum, rowsumsq  1 X  2 out (rw)
+//   rowdot            1 X  2 Y  3 out_dot (rw)
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out_dot: array<f32>;
 
 override WG_X: u32 = 64;
 override WG_Y: u32 = 4;
@@ -85,5 +97,27 @@ fn rowsumsq(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) group
     var s = 0.0;
     for (var x = 0u; x < WG_X; x++) { s += partial[lid.y * WG_X + x]; }
     finish(r, s);
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn rowdot(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+          @builtin(local_invocation_id) lid: vec3<u32>) {
+  let Cc = params.Cc;
+  let r = (wg.y * groups.x + wg.x) * WG_Y + lid.y;
+  let cols = select(0u, Cc, r < params.R);
+  let row = r * Cc;
+  var acc = 0.0;
+  for (var c = lid.x; c < cols; c += WG_X) {
+    acc += X[row + c] * Y[row + c];
+  }
+  partial[lid.y * WG_X + lid.x] = acc;
+  workgroupBarrier();
+  if (lid.x == 0u && r < params.R) {
+    var s = 0.0;
+    for (var x = 0u; x < WG_X; x++) { s += partial[lid.y * WG_X + x]; }
+    var v = params.alpha * s;
+    if (params.beta != 0.0) { v += params.beta * out_dot[r]; }
+    out_dot[r] = v;
   }
 }

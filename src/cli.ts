@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { doctorCommand } from './cli/doctor.ts';
 import { trainCommand } from './cli/train.ts';
 import { runCommand } from './cli/run.ts';
+import { statsCommand } from './cli/stats.ts';
 import { GpuError } from './gpu/errors.ts';
 
 const program = new Command('gradvar')
@@ -12,6 +13,7 @@ const program = new Command('gradvar')
 program.addCommand(doctorCommand());
 program.addCommand(trainCommand());
 program.addCommand(runCommand());
+program.addCommand(statsCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 import type { KernelCheck } from './check.ts';
 import { compare, upload, dotTol } from './check.ts';
-import { colsum, rowsumsq, type ReduceOp } from '../kernels/reduce.ts';
-import { colsumRef, rowsumsqRef } from '../reference/reduce.ts';
+import { colsum, rowsumsq, rowdot, type ReduceOp } from '../kernels/reduce.ts';
+import { colsumRef, rowsumsqRef, rowdotRef } from '../reference/reduce.ts';
 import { Rng } from '../util/rng.ts';
 
 export interface ReduceCase {
@@ -34,14 +34,17 @@ export function reduceCheck(c: ReduceCase, seed = 1): KernelCheck {
       const alpha = Math.fround(c.alpha ?? 1), beta = Math.fround(c.beta ?? 0);
       const X = rng.uniformArray(R * Cc);
       const out0 = rng.uniformArray(op === 'colsum' ? Cc : R);
-      const vX = upload(sched, X), vOut = upload(sched, out0);
+      // rowdot's Y: an independent matrix of the same shape.
+      const Y = op === 'rowdot' ? rng.uniformArray(R * Cc) : null;
+      const vX = upload(sched, X), vOut = upload(sched, out0), vY = Y ? upload(sched, Y) : null;
       const args = { R, Cc, alpha, beta, wgX, wgY };
       if (op === 'colsum') colsum(sched, { X: vX, out: vOut }, args);
-      else rowsumsq(sched, { X: vX, out: vOut }, args);
+      else if (op === 'rowsumsq') rowsumsq(sched, { X: vX, out: vOut }, args);
+      else rowdot(sched, { X: vX, Y: vY!, out: vOut }, args);
       const got = await sched.read(vOut);
-      sched.free(vX);
-      sched.free(vOut);
-      const want = (op === 'colsum' ? colsumRef : rowsumsqRef)(X, { R, Cc, alpha, beta, out0 });
+      for (const v of [vX, vOut, vY]) if (v) sched.free(v);
+      const ref = { R, Cc, alpha, beta, out0 };
+      const want = op === 'colsum' ? colsumRef(X, ref) : op === 'rowsumsq' ? rowsumsqRef(X, ref) : rowdotRef(X, Y!, ref);
       // f32 sums of `len` terms of size ≤ 1, scaled by alpha.
       const len = op === 'colsum' ? R : Cc;
       const tol = dotTol(len);

@@ -1,21 +1,19 @@
 // Variance measurement at one point of the trajectory (SPEC 2.5, 11):
 //   Monte Carlo: for each ready estimator, n draws for the mean E, n new draws for the
 //   spread; est_var, est_nvar, est_snr, est_gnorm, and grad_bias against SG-B's mean;
-//   exact: per-example squared gradient norms and the full gradient over a fixed set,
-//   giving tr(S), ||G||², B_simple and the exact variances of SG-B and SG-2B.
+//   exact: per-example squared gradient norms, the full gradient, cluster gradient sums and
+//   per-example differences to the SVRG snapshot over a fixed set (exactPass), giving tr(S),
+//   ||G||², B_simple and the exact variances of SG-B, SG-2B, SVRG and GC.
 // Statistics are averaged over the D real parameters: the flat buffers carry alignment
 // padding that is always zero and adds nothing to any sum, so sums are divided by D.
 import type { Scheduler } from '../sched/scheduler.ts';
-import type { View } from '../kernels/kernel.ts';
 import { VarianceStats } from './variance_stats.ts';
 import { ESTIMATORS, type EstimatorName, type MlpEstimators } from './mlp_estimators.ts';
 import type { MlpGrad } from '../run/mlp_grad.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { gather } from '../data/batches.ts';
-import { axpy } from '../kernels/elementwise.ts';
-import { rowsumsq } from '../kernels/reduce.ts';
-import { peSqnormAccum } from '../kernels/gc.ts';
-import { traceCov, sgVariance, simpleNoiseScale } from './exact.ts';
+import { exactPass } from './exact_pass.ts';
+import { gradStats } from './grad_stats.ts';
+import { svrgVariance, stratifiedVariance } from './exact.ts';
 
 export interface EstimatorStats { var: number; nvar: number; snr: number; gnorm: number }
 export interface ExactStats { trS: number; G2: number; B_simple: number; var: Partial<Record<EstimatorName, number>> }
@@ -29,13 +27,14 @@ export class VarianceMeter {
     for (const name of ESTIMATORS) this.stats.set(name, new VarianceStats(sched, grad.model.layout.total));
   }
 
-  /** Monte Carlo statistics from 2n draws of every ready estimator. */
-  async monteCarlo(n: number): Promise<{ gvar: Partial<Record<EstimatorName, EstimatorStats>>; bias: Partial<Record<EstimatorName, number>> }> {
+  /** Monte Carlo statistics from 2n draws of every ready estimator in `names` (grad_bias
+   *  needs SG-B among them). */
+  async monteCarlo(n: number, names: readonly EstimatorName[] = ESTIMATORS): Promise<{ gvar: Partial<Record<EstimatorName, EstimatorStats>>; bias: Partial<Record<EstimatorName, number>> }> {
     const gvar: Partial<Record<EstimatorName, EstimatorStats>> = {};
     const bias: Partial<Record<EstimatorName, number>> = {};
     const rescale = this.grad.model.layout.total / this.D;
     for (const name of ESTIMATORS) {
-      if (!this.est.ready(name)) continue;
+      if (!names.includes(name) || !this.est.ready(name)) continue;
       const st = this.stats.get(name)!;
       st.beginMean(n);
       for (let r = 0; r < n; r++) {
@@ -47,7 +46,7 @@ export class VarianceMeter {
         st.addSpreadDraw(this.est.draw(name));
         this.sched.submit();
       }
-      const cmp = name === 'SG-B' ? undefined : this.stats.get('SG-B')!.E;
+      const cmp = name === 'SG-B' || !gvar['SG-B'] ? undefined : this.stats.get('SG-B')!.E;
       const r = await st.finish({ compareMean: cmp });
       gvar[name] = { var: r.var * rescale, nvar: r.nvar * rescale, snr: r.snr * rescale, gnorm: r.gnorm * rescale };
       if (r.compare) bias[name] = r.compare.gradBias * rescale;
@@ -55,42 +54,56 @@ export class VarianceMeter {
     return { gvar, bias };
   }
 
-  /** Exact SG statistics over `ds` from per-example gradient norms (weights and biases of
-   *  every layer) and the full gradient; B is the SG-B batch size. */
-  async exact(ds: Dataset, B: number, passBatch = 1024): Promise<ExactStats> {
-    const model = this.grad.model;
-    const G = this.sched.alloc(model.layout.total, 'exact.G');
-    const norms = this.sched.alloc(passBatch, 'exact.norms');
-    const aa = this.sched.alloc(passBatch, 'exact.aa');
-    const gg = this.sched.alloc(passBatch, 'exact.gg');
-    const sq = new Float64Array(ds.n);
-    try {
-      for (let start = 0; start < ds.n; start += passBatch) {
-        const nb = Math.min(passBatch, ds.n - start);
-        const { x, y } = gather(ds, Uint32Array.from({ length: nb }, (_, j) => start + j));
-        // dscale 1: dz rows are per-example gradients δ_i, grads their sum.
-        this.grad.compute(x, y, { dscale: 1 });
-        model.layers.forEach((L, l) => {
-          const { A, G: dz } = this.grad.layerFactors(nb, l);
-          rowsumsq(this.sched, { X: A, out: aa }, { R: nb, Cc: L.din });
-          rowsumsq(this.sched, { X: dz, out: gg }, { R: nb, Cc: L.dout });
-          peSqnormAccum(this.sched, { aa, gg, out: norms }, { B: nb, beta: l === 0 ? 0 : 1, bias: true });
-        });
-        axpy(this.sched, { x: model.grads, y: G }, { a: 1 / ds.n });
-        const got = await this.sched.read({ ...norms, length: nb });
-        for (let j = 0; j < nb; j++) sq[start + j] = got[j];
-      }
-      const g = await this.sched.read(G);
-      let G2 = 0;
-      for (const v of g) G2 += v * v;
-      const trS = traceCov(sq, G2);
-      return {
-        trS, G2, B_simple: simpleNoiseScale(trS, G2),
-        var: { 'SG-B': sgVariance(trS, B) / this.D, 'SG-2B': sgVariance(trS, 2 * B) / this.D },
-      };
-    } finally {
-      for (const v of [G, norms, aa, gg] as View[]) this.sched.free(v);
+  /** Exact statistics over `ds` (SPEC 11) from one exactPass: tr(S), ||G||², B_simple and the
+   *  exact variances, per parameter like est_var:
+   *    SG-B, SG-2B  tr(S)/B and tr(S)/2B (draws with replacement; the estimators' epoch
+   *                 sampling without replacement multiplies by (N − B)/(N − 1));
+   *    SVRG         (1/B)[(1/N) Σ ||g_i(θ) − g_i(θ_snap)||² − ||G(θ) − G(θ_snap)||²], once a
+   *                 snapshot exists (same replacement convention);
+   *    GC           Σ_k (N_k/N)² s_k², once a partition exists, and only while the sampler
+   *                 has M == B non-empty clusters: then every batch holds exactly one example
+   *                 of every cluster (b_k = 1, weights M·N_k/N = B·N_k/N, SPEC 2.1) and, one
+   *                 draw per cluster being marginally uniform, the formula is exact for the
+   *                 sampler (no finite-population factor: (N_k − 1)/(N_k − 1) = 1). With
+   *                 M ≠ B (empty clusters dropped, or C ≠ B) a batch is not one draw per
+   *                 cluster (batches straddle the sampler's cluster cycles: some clusters
+   *                 are drawn twice or not at all) and its variance depends on the batch's
+   *                 phase in the cycle: GC is then left out.
+   *  Everything is computed as if `ds` were the training set: with ds the estimators' set
+   *  the values are exact; with a subset of it (gvar_run's --exact-subset) they are plug-in
+   *  estimates (N_k, s_k², the SVRG differences over the subset). GC needs each example's
+   *  cluster: `trainIndex[i]` is the training-set index of ds's example i (default: ds is
+   *  the training set or a prefix of it, as subset() makes). Cost: one
+   *  forward/backward pass over ds at θ, one more at θ_snap for SVRG; with a partition the
+   *  pass goes cluster by cluster, padding each cluster's chunk to a power of two. */
+  async exact(ds: Dataset, B: number, opts: { passBatch?: number; trainIndex?: ArrayLike<number> } = {}): Promise<ExactStats> {
+    const { passBatch = 1024, trainIndex } = opts;
+    const sampler = this.est.gcSampler;
+    const gc = sampler !== null && sampler.M === sampler.batchSize; // the case the formula covers
+    const snap = this.est.svrgSnapshot ?? undefined;
+    const clusterOf = gc ? this.clustersOf(ds, sampler.clusterOf, trainIndex) : undefined;
+    const r = await exactPass(this.sched, this.grad, ds, { passBatch, clusterOf, snap });
+    const { total } = gradStats(r, this.grad.model, B);
+    const v: ExactStats['var'] = { 'SG-B': total.var['SG-B'], 'SG-2B': total.var['SG-2B'] };
+    if (r.svrg) v.SVRG = svrgVariance(r.svrg.meanSqDiff, r.svrg.gradDiffSqNorm, B) / this.D;
+    if (r.clusters) v.GC = stratifiedVariance(r.clusters, 'gc') / this.D;
+    return { trS: total.trS, G2: total.G2, B_simple: total.B_simple, var: v };
+  }
+
+  /** The cluster of each example of ds: through trainIndex, or, without it, after checking
+   *  that ds is the estimators' training set or a prefix of it (the same memory). */
+  private clustersOf(ds: Dataset, clusterOf: Uint32Array, trainIndex?: ArrayLike<number>): Uint32Array {
+    const train = this.est.dataset;
+    if (trainIndex) {
+      if (trainIndex.length !== ds.n) throw new RangeError(`VarianceMeter.exact: trainIndex holds ${trainIndex.length} indices for ${ds.n} examples`);
+      return Uint32Array.from(trainIndex, (i) => {
+        if (!(Number.isInteger(i) && i >= 0 && i < train.n)) throw new RangeError(`VarianceMeter.exact: trainIndex ${i} is not a training example`);
+        return clusterOf[i];
+      });
     }
+    const prefix = ds.x.buffer === train.x.buffer && ds.x.byteOffset === train.x.byteOffset && ds.y.buffer === train.y.buffer && ds.y.byteOffset === train.y.byteOffset;
+    if (!prefix || ds.n > train.n) throw new RangeError('VarianceMeter.exact: ds is not the estimators\' training set nor a prefix of it; pass trainIndex (each example\'s training-set index) for GC');
+    return clusterOf.subarray(0, ds.n);
   }
 
   destroy(): void {

@@ -46,6 +46,23 @@ export class MlpEstimators {
     return this.grad.model.layout.total;
   }
 
+  /** The training set the estimators draw from. */
+  get dataset(): Dataset {
+    return this.ds;
+  }
+
+  /** The gradient engine at SVRG's snapshot θ_snap, null before the first snapshot (the
+   *  exact SVRG variance compares per-example gradients at θ and θ_snap). */
+  get svrgSnapshot(): MlpGrad | null {
+    return this.svrgReady ? this.snapGrad : null;
+  }
+
+  /** GC's stratified sampler (its partition clusterOf, M and batch size), null before the
+   *  first GC snapshot. */
+  get gcSampler(): StratifiedSampler | null {
+    return this.sampler;
+  }
+
   /** Which estimators can draw now (SVRG and GC need their first snapshot). */
   ready(name: EstimatorName): boolean {
     return name === 'SVRG' ? this.svrgReady : name === 'GC' ? this.sampler !== null : true;

@@ -1,10 +1,11 @@
-// Kernel descriptors for shaders/reduce.wgsl (column sums, per-row sums of squares) and the
-// calls models use: `colsum` for bias gradients, `rowsumsq` for per-example squared norms.
+// Kernel descriptors for shaders/reduce.wgsl (column sums, per-row sums of squares, per-row
+// dots) and the calls models use: `colsum` for bias gradients, `rowsumsq` for per-example
+// squared norms, `rowdot` for per-example dots of two factor matrices (SVRG's exact variance).
 import { type Kernel, type Bindable, ceilDiv, grid1d, u32, f32 } from './kernel.ts';
 import { badInput } from '../gpu/errors.ts';
 import type { Scheduler } from '../sched/scheduler.ts';
 
-export type ReduceOp = 'colsum' | 'rowsumsq';
+export type ReduceOp = 'colsum' | 'rowsumsq' | 'rowdot';
 
 export interface ReduceParams {
   [k: string]: number;
@@ -15,9 +16,9 @@ export interface ReduceParams {
 }
 
 export interface ReduceConfig {
-  /** colsum: columns per workgroup; rowsumsq: lanes sharing one row */
+  /** colsum: columns per workgroup; rowsumsq, rowdot: lanes sharing one row */
   wgX?: number;
-  /** colsum: lanes sharing one column; rowsumsq: rows per workgroup */
+  /** colsum: lanes sharing one column; rowsumsq, rowdot: rows per workgroup */
   wgY?: number;
 }
 
@@ -31,6 +32,15 @@ export interface ReduceConfig {
 const DEFAULTS: Record<ReduceOp, Required<ReduceConfig>> = {
   colsum: { wgX: 64, wgY: 4 },
   rowsumsq: { wgX: 8, wgY: 32 },
+  rowdot: { wgX: 8, wgY: 32 },
+};
+
+// Binding names as in the WGSL, in binding order (inputs first, the written one last).
+// rowdot's output is `out_dot`: its binding 2 is Y, so `out` (binding 2 elsewhere) cannot be.
+const BINDINGS: Record<ReduceOp, Array<{ name: string; access: 'read' | 'read_write' }>> = {
+  colsum: [{ name: 'X', access: 'read' }, { name: 'out', access: 'read_write' }],
+  rowsumsq: [{ name: 'X', access: 'read' }, { name: 'out', access: 'read_write' }],
+  rowdot: [{ name: 'X', access: 'read' }, { name: 'Y', access: 'read' }, { name: 'out_dot', access: 'read_write' }],
 };
 
 const cache = new Map<string, Kernel<ReduceParams>>();
@@ -46,19 +56,16 @@ export function reduceKernel(op: ReduceOp, cfg: ReduceConfig = {}): Kernel<Reduc
     if (!Number.isInteger(v) || v < 1) badInput(name, `${n} must be a positive integer, got ${v}`);
   }
   if (wgX * wgY > 256) badInput(name, `workgroup ${wgX}×${wgY} has more than 256 invocations`);
-  // Workgroups along the axis that is not reduced: columns for colsum, rows for rowsumsq.
+  // Workgroups along the axis that is not reduced: columns for colsum, rows otherwise.
   const groups = (p: ReduceParams) => (op === 'colsum' ? ceilDiv(p.Cc, wgX) : ceilDiv(p.R, wgY));
   k = {
     name,
     shader: 'reduce',
     entryPoint: op,
     overrides: { WG_X: wgX, WG_Y: wgY },
-    bindings: [
-      { name: 'X', access: 'read' },
-      { name: 'out', access: 'read_write' },
-    ],
+    bindings: BINDINGS[op],
     params: [...u32('R', 'Cc'), ...f32('alpha', 'beta')],
-    sizes: (p) => ({ X: p.R * p.Cc, out: op === 'colsum' ? p.Cc : p.R }),
+    sizes: (p): Record<string, number> => (op === 'rowdot' ? { X: p.R * p.Cc, Y: p.R * p.Cc, out_dot: p.R } : { X: p.R * p.Cc, out: op === 'colsum' ? p.Cc : p.R }),
     dispatch: (p) => grid1d(groups(p)),
     check: (p) => {
       if (!(Number.isInteger(p.R) && Number.isInteger(p.Cc) && p.R > 0 && p.Cc > 0)) {
@@ -80,13 +87,13 @@ export interface ReduceArgs extends ReduceConfig {
   beta?: number;
 }
 
-function record(sched: Scheduler, op: ReduceOp, bufs: { X: Bindable; out: Bindable }, a: ReduceArgs): void {
+function record(sched: Scheduler, op: ReduceOp, bufs: Record<string, Bindable>, a: ReduceArgs): void {
   const { R, Cc, alpha = 1, beta = 0, wgX, wgY } = a;
   const kernel = reduceKernel(op, { wgX, wgY });
   for (const [n, v] of Object.entries({ alpha, beta })) {
     if (typeof v !== 'number' || !Number.isFinite(v)) badInput(kernel.name, `${n} must be a finite number, got ${v}`);
   }
-  sched.record(kernel, { X: bufs.X, out: bufs.out }, { R, Cc, alpha, beta });
+  sched.record(kernel, bufs, { R, Cc, alpha, beta });
 }
 
 /** out[c] = alpha·Σ_r X[r, c] + beta·out[c] for X [R, Cc]: the bias gradient Σ_rows dy. */
@@ -97,4 +104,10 @@ export function colsum(sched: Scheduler, bufs: { X: Bindable; out: Bindable }, a
 /** out[r] = alpha·Σ_c X[r, c]² + beta·out[r] for X [R, Cc]: per-row squared norms. */
 export function rowsumsq(sched: Scheduler, bufs: { X: Bindable; out: Bindable }, a: ReduceArgs): void {
   record(sched, 'rowsumsq', bufs, a);
+}
+
+/** out[r] = alpha·Σ_c X[r, c]·Y[r, c] + beta·out[r] for X, Y [R, Cc]: per-row dots (X and Y
+ *  may be the same view: both are read-only). */
+export function rowdot(sched: Scheduler, bufs: { X: Bindable; Y: Bindable; out: Bindable }, a: ReduceArgs): void {
+  record(sched, 'rowdot', { X: bufs.X, Y: bufs.Y, out_dot: bufs.out }, a);
 }

@@ -1,4 +1,4 @@
-// float64 references for shaders/reduce.wgsl. X is dense row-major [R, Cc].
+// float64 references for shaders/reduce.wgsl. X (and Y) are dense row-major [R, Cc].
 
 export interface ReduceRefArgs {
   R: number;
@@ -28,6 +28,18 @@ export function rowsumsqRef(X: ArrayLike<number>, a: ReduceRefArgs): Float64Arra
   for (let r = 0; r < R; r++) {
     let s = 0;
     for (let c = 0; c < Cc; c++) s += X[r * Cc + c] * X[r * Cc + c];
+    out[r] = alpha * s + (beta !== 0 && out0 ? beta * out0[r] : 0);
+  }
+  return out;
+}
+
+/** out[r] = alpha·Σ_c X[r, c]·Y[r, c] + beta·out0[r] */
+export function rowdotRef(X: ArrayLike<number>, Y: ArrayLike<number>, a: ReduceRefArgs): Float64Array {
+  const { R, Cc, alpha = 1, beta = 0, out0 } = a;
+  const out = new Float64Array(R);
+  for (let r = 0; r < R; r++) {
+    let s = 0;
+    for (let c = 0; c < Cc; c++) s += X[r * Cc + c] * Y[r * Cc + c];
     out[r] = alpha * s + (beta !== 0 && out0 ? beta * out0[r] : 0);
   }
   return out;

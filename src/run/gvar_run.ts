@@ -1,7 +1,8 @@
 // `gradvar run mnist`: trains the MLP with plain SGD-B (SPEC 0) and, along that one
 // trajectory, measures the variance of SG-B, SG-2B, SVRG and GC: snapshots (SVRG's control
 // variate, Gradient Clustering) every snapEvery iterations from gvarStart, Monte Carlo and
-// exact statistics every logEvery iterations once a snapshot exists. The estimators draw
+// exact statistics (SG-B, SG-2B, SVRG, GC closed forms over --exact-subset, logged as
+// exact.var) every logEvery iterations once a snapshot exists. The estimators draw
 // from their own streams and only overwrite scratch (gradients, activations), so the
 // training trajectory is the same with and without measurement.
 // Writes runs/<name>/log.jsonl (training records every 10 iterations and one variance record
@@ -40,10 +41,10 @@ export interface GvarRunResult {
 /** A fixed, uniformly drawn subset for the exact statistics: the estimators sample the
  *  whole training set, and the first n examples are not a fair sample of it (measured on
  *  MNIST: the first 5000 gave tr(S) 10–25% below the Monte Carlo SG-B variance). */
-function randomSubset(ds: Dataset, n: number, seed: number): Dataset {
-  const idx = new Rng(seed).shuffle(Uint32Array.from({ length: ds.n }, (_, i) => i)).slice(0, n).sort();
-  const { x, y } = gather(ds, idx);
-  return { ...ds, x, y, n };
+function randomSubset(ds: Dataset, n: number, seed: number): { set: Dataset; index: Uint32Array } {
+  const index = new Rng(seed).shuffle(Uint32Array.from({ length: ds.n }, (_, i) => i)).slice(0, n).sort();
+  const { x, y } = gather(ds, index);
+  return { set: { ...ds, x, y, n }, index };
 }
 
 export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => void = console.log, gpuIn?: Gpu): Promise<GvarRunResult> {
@@ -53,7 +54,8 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
   const full = loadMnist('train');
   const train = cfg.trainSubset > 0 ? subset(full, Math.min(cfg.trainSubset, full.n)) : full;
   const test = loadMnist('test');
-  const exactSet = cfg.exactSubset > 0 && cfg.exactSubset < train.n ? randomSubset(train, cfg.exactSubset, cfg.seed * 13 + 3) : train;
+  // index: each exact-set example's index in train (GC's exact variance needs its cluster).
+  const exactOn: { set: Dataset; index?: Uint32Array } = cfg.exactSubset > 0 && cfg.exactSubset < train.n ? randomSubset(train, cfg.exactSubset, cfg.seed * 13 + 3) : { set: train };
   mkdirSync(dir, { recursive: true });
   writeFileAtomicSync(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
 
@@ -74,7 +76,9 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
   const progress = new Progress(cfg.iters, 0, cfg.progress);
   const t0 = performance.now();
   let testStats: LossAcc = { loss: NaN, acc: NaN };
-  let gcInfo: { td: number; splits: number } | null = null;
+  // td: total distortion of the last A-pass; M: non-empty clusters (exact.var.GC is logged
+  // only when M equals the batch size, see VarianceMeter.exact).
+  let gcInfo: { td: number; splits: number; M: number } | null = null;
   try {
     for (let it = 0; it < cfg.iters; it++) {
       const b = batches.next();
@@ -84,7 +88,7 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
         await est.snapshotSvrg(1024);
         const snap = await gc.snapshot();
         est.setPartition(snap.assign, cfg.seed * 7 + done);
-        gcInfo = { td: snap.totalDist, splits: snap.splits };
+        gcInfo = { td: snap.totalDist, splits: snap.splits, M: est.gcSampler!.M };
       }
       const logNow = done % 10 === 0 || done === cfg.iters;
       const measureNow = cfg.measure && gcInfo !== null && (done % cfg.logEvery === 0 || done === cfg.iters);
@@ -98,7 +102,7 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
       }
       if (measureNow) {
         const mc = await meter.monteCarlo(cfg.estimDraws);
-        const exact = await meter.exact(exactSet, cfg.batch);
+        const exact = await meter.exact(exactOn.set, cfg.batch, { trainIndex: exactOn.index });
         Object.assign(rec, { gvar: { ...mc.gvar, bias: mc.bias }, exact, gc: gcInfo });
       }
       rec.time_s = (performance.now() - t0) / 1000;

@@ -29,6 +29,9 @@ test('measuring all four estimators leaves the training trajectory unchanged, bi
       for (const k of ['var', 'nvar']) assert.ok(Number.isFinite(r.gvar[name][k]) && r.gvar[name][k] > 0, `${name}.${k} at ${r.iter}: ${r.gvar[name]?.[k]}`);
     }
     assert.ok(r.exact.trS > 0 && r.exact.B_simple > 0);
+    // Exact SVRG always; exact GC while the sampler has one cluster per batch slot (M == B).
+    assert.ok(r.exact.var.SVRG > 0, `exact SVRG at ${r.iter}: ${r.exact.var.SVRG}`);
+    assert.ok(r.gc.M === 16 ? r.exact.var.GC > 0 : r.exact.var.GC === undefined, `exact GC at ${r.iter}: ${r.exact.var.GC} (M ${r.gc.M})`);
   }
   for (const f of ['report.html', 'variance.svg', 'normalized_variance.svg']) assert.ok(existsSync(join(root, 'measured', f)), f);
 });
