@@ -4,41 +4,16 @@
 // clustering finds the duplicates and GC's variance vanishes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testGpu } from '../helpers/gpu.ts';
-import { Mlp, initMlpParams, type MlpConfig } from '../../src/models/mlp.ts';
-import { MlpGrad } from '../../src/run/mlp_grad.ts';
-import { MlpEstimators } from '../../src/estimators/mlp_estimators.ts';
-import { VarianceMeter } from '../../src/estimators/measure.ts';
+import { synthetic, estimatorSetup } from '../helpers/estimator_setup.ts';
 import { GradientClustering } from '../../src/cluster/gradient_clustering.ts';
 import { sgVariance } from '../../src/estimators/exact.ts';
 import { Rng } from '../../src/util/rng.ts';
-import type { Dataset } from '../../src/data/dataset.ts';
 
-function synthetic(n: number, dim: number, classes: number, seed: number, unique = n): Dataset {
-  const rng = new Rng(seed);
-  const ux = rng.uniformArray(unique * dim, -2, 2);
-  const uy = Uint32Array.from({ length: unique }, () => rng.int(classes));
-  const x = new Float32Array(n * dim), y = new Uint32Array(n);
-  for (let i = 0; i < n; i++) { x.set(ux.subarray((i % unique) * dim, (i % unique + 1) * dim), i * dim); y[i] = uy[i % unique]; }
-  return { x, y, n, dim, shape: [dim], classes };
-}
-
-async function setup(ds: Dataset, hidden: number[], B: number, seed = 1) {
-  const { sched } = await testGpu();
-  const cfg: MlpConfig = { inputDim: ds.dim, hidden, classes: ds.classes };
-  const model = new Mlp(sched, cfg);
-  sched.upload(model.params, initMlpParams(cfg, new Rng(seed)));
-  const grad = new MlpGrad(sched, model);
-  const est = new MlpEstimators(sched, grad, ds, B, seed);
-  const meter = new VarianceMeter(sched, grad, est);
-  const done = () => { meter.destroy(); est.destroy(); grad.destroy(); model.destroy(); };
-  return { sched, model, grad, est, meter, done };
-}
 
 test('Monte Carlo SG-B matches the closed form; SG-2B has half the variance', async () => {
   const ds = synthetic(256, 12, 4, 3);
   const B = 16, n = 300;
-  const s = await setup(ds, [8], B);
+  const s = await estimatorSetup(ds, [8], B);
   const exact = await s.meter.exact(ds, B);
   const { gvar } = await s.meter.monteCarlo(n);
   // SG-B samples without replacement within an epoch; E[est_var] = (1 + 1/n)·Var (SPEC 2.5).
@@ -56,7 +31,7 @@ test('Monte Carlo SG-B matches the closed form; SG-2B has half the variance', as
 test('GC and SVRG draws are unbiased: their mean approaches the full gradient', async () => {
   const ds = synthetic(192, 10, 3, 5);
   const B = 12, n = 200;
-  const s = await setup(ds, [7], B);
+  const s = await estimatorSetup(ds, [7], B);
   const gc = new GradientClustering(s.sched, s.grad, ds, { clusters: B, iters: 2, multiplier: 'fixed', quant: 0, batch: 32, seed: 9 });
   const snap = await gc.snapshot();
   s.est.setPartition(snap.assign, 11);
@@ -92,7 +67,7 @@ for (const multiplier of ['running'] as const) {
 test(`duplicates toy (SPEC 10.5): GC (${multiplier} N_k) finds the 8 duplicated points; its variance vanishes`, async () => {
   const ds = synthetic(256, 10, 3, 7, 8); // 8 unique examples, 32 copies each
   const B = 8;
-  const s = await setup(ds, [6], B);
+  const s = await estimatorSetup(ds, [6], B);
   const gc = new GradientClustering(s.sched, s.grad, ds, { clusters: 8, iters: 8, multiplier, quant: 0, batch: 32, seed: 4 });
   const snap = await gc.snapshot();
   // Every cluster holds copies of one unique example.

@@ -7,10 +7,8 @@
 //   - the Monte Carlo variances of the estimators agree with them within Monte Carlo error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { testGpu } from '../helpers/gpu.ts';
-import { Mlp, initMlpParams, mlpLayers, type MlpConfig } from '../../src/models/mlp.ts';
-import { MlpGrad } from '../../src/run/mlp_grad.ts';
-import { MlpEstimators } from '../../src/estimators/mlp_estimators.ts';
+import { synthetic, estimatorSetup } from '../helpers/estimator_setup.ts';
+import { Mlp, mlpLayers, type MlpConfig } from '../../src/models/mlp.ts';
 import { VarianceMeter } from '../../src/estimators/measure.ts';
 import { GradientClustering } from '../../src/cluster/gradient_clustering.ts';
 import { gradientStats, clusterStatsOf, stratifiedVariance, svrgStats, svrgVariance, traceCov } from '../../src/estimators/exact.ts';
@@ -19,27 +17,9 @@ import { gather } from '../../src/data/batches.ts';
 import { subset, type Dataset } from '../../src/data/dataset.ts';
 import { Rng } from '../../src/util/rng.ts';
 
-function synthetic(n: number, dim: number, classes: number, seed: number): Dataset {
-  const rng = new Rng(seed);
-  const x = rng.uniformArray(n * dim, -2, 2);
-  const y = Uint32Array.from({ length: n }, () => rng.int(classes));
-  return { x, y, n, dim, shape: [dim], classes };
-}
-
-async function setup(ds: Dataset, hidden: number[], B: number, seed = 1) {
-  const { sched } = await testGpu();
-  const cfg: MlpConfig = { inputDim: ds.dim, hidden, classes: ds.classes };
-  const model = new Mlp(sched, cfg);
-  sched.upload(model.params, initMlpParams(cfg, new Rng(seed)));
-  const grad = new MlpGrad(sched, model);
-  const est = new MlpEstimators(sched, grad, ds, B, seed);
-  const meter = new VarianceMeter(sched, grad, est);
-  const done = () => { meter.destroy(); est.destroy(); grad.destroy(); model.destroy(); };
-  return { sched, cfg, model, grad, est, meter, done };
-}
 
 /** SVRG snapshot at the current θ, then θ moved by U(±amp/2) so the control variate is inexact. */
-async function snapshotAndMove(s: Awaited<ReturnType<typeof setup>>, amp: number, seed: number): Promise<void> {
+async function snapshotAndMove(s: Awaited<ReturnType<typeof estimatorSetup>>, amp: number, seed: number): Promise<void> {
   await s.est.snapshotSvrg(16);
   const p = await s.sched.read(s.model.params);
   const rng = new Rng(seed);
@@ -67,7 +47,7 @@ const rel = (got: number, want: number) => Math.abs(got - want) / Math.abs(want)
 test('exact GC and SVRG variances equal float64 materialised per-example gradients (odd sizes, chunked clusters)', async () => {
   const ds = synthetic(37, 11, 3, 21);
   const B = 5;
-  const s = await setup(ds, [9, 6], B, 4);
+  const s = await estimatorSetup(ds, [9, 6], B, 4);
   // Uneven clusters: 12 and 13 span two chunks of 8, 1 and 3 pad to 1 and 4, 8 fills one.
   const sizes = [12, 3, 1, 8, 13];
   const assign = new Rng(5).shuffle(Uint32Array.from(sizes.flatMap((nk, k) => Array(nk).fill(k))));
@@ -102,7 +82,7 @@ test('exact GC and SVRG variances equal float64 materialised per-example gradien
 
 test('exact GC is left out unless the sampler holds M == B clusters; SVRG needs its snapshot', async () => {
   const ds = synthetic(23, 7, 3, 8);
-  const s = await setup(ds, [5], 5, 2);
+  const s = await estimatorSetup(ds, [5], 5, 2);
   let got = await s.meter.exact(ds, 5);
   assert.equal(Object.keys(got.var).sort(), ['SG-2B', 'SG-B']);
   s.est.setPartition(Uint32Array.from({ length: ds.n }, (_, i) => (i % 4) * 2), 1); // ids 0,2,4,6: M = 4 < B = 5
@@ -121,7 +101,7 @@ test('Monte Carlo GC and SVRG variances agree with the exact ones', async () => 
   // N a multiple of B: SVRG's epoch batches are all full. GC (running N_k) gives M == B here.
   const ds = synthetic(192, 10, 3, 5);
   const B = 12, n = 300;
-  const s = await setup(ds, [8], B);
+  const s = await estimatorSetup(ds, [8], B);
   const gc = new GradientClustering(s.sched, s.grad, ds, { clusters: B, iters: 2, multiplier: 'running', quant: 0, batch: 32, seed: 9 });
   s.est.setPartition((await gc.snapshot()).assign, 11);
   gc.destroy();
