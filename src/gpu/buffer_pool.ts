@@ -60,16 +60,4 @@ export class BufferPool {
   stats(): PoolStats {
     return { live: this.liveCount, free: this.freeCount, bytes: this.heldBytes, created: this.createdCount };
   }
-
-  /** Destroys the free buffers (live ones stay with their owners). */
-  trim(): void {
-    for (const list of this.freeLists.values()) {
-      for (const b of list) {
-        this.heldBytes -= this.sizeOf.get(b) ?? 0;
-        b.destroy();
-      }
-    }
-    this.freeLists.clear();
-    this.freeCount = 0;
-  }
 }

@@ -26,7 +26,6 @@ export type Params = Record<string, number>;
 
 /** Params fields of one type, in order: `[...u32('M', 'N'), ...f32('lr')]`. */
 export const u32 = (...names: string[]): ParamField[] => names.map((name) => ({ name, type: 'u32' }));
-export const i32 = (...names: string[]): ParamField[] => names.map((name) => ({ name, type: 'i32' }));
 export const f32 = (...names: string[]): ParamField[] => names.map((name) => ({ name, type: 'f32' }));
 
 export interface Kernel<P extends Params = Params> {

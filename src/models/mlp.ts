@@ -17,8 +17,6 @@ export interface MlpConfig {
   readonly classes: number;
 }
 
-export const PAPER_MLP: MlpConfig = { inputDim: 784, hidden: [1024, 1024], classes: 10 };
-
 export interface LinearSpec { readonly name: string; readonly din: number; readonly dout: number }
 
 /** Layer names: fc1, fc2, ..., and the paper's code names its last layer fc4 (fc3 was
