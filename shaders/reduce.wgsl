@@ -53,6 +53,17 @@ override WG_Y: u32 = 4;
 // partial[y * WG_X + x]: the sum held by invocation (x, y) before the combine.
 var<workgroup> partial: array<f32, 256>;
 
+// The row kernels' combine: each lane's partial meets in workgroup memory, then the WG_X
+// partials of row lid.y are added in lane order (deterministic). Every lane gets the sum;
+// the caller lets lane x = 0 store it. Called from uniform control flow (it holds a barrier).
+fn combine_row(lid: vec3<u32>, acc: f32) -> f32 {
+  partial[lid.y * WG_X + lid.x] = acc;
+  workgroupBarrier();
+  var s = 0.0;
+  for (var x = 0u; x < WG_X; x++) { s += partial[lid.y * WG_X + x]; }
+  return s;
+}
+
 fn finish(i: u32, acc: f32) {
   var v = params.alpha * acc;
   if (params.beta != 0.0) { v += params.beta * out[i]; }
@@ -91,13 +102,8 @@ fn rowsumsq(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) group
     let v = X[row + c];
     acc += v * v;
   }
-  partial[lid.y * WG_X + lid.x] = acc;
-  workgroupBarrier();
-  if (lid.x == 0u && r < params.R) {
-    var s = 0.0;
-    for (var x = 0u; x < WG_X; x++) { s += partial[lid.y * WG_X + x]; }
-    finish(r, s);
-  }
+  let s = combine_row(lid, acc);
+  if (lid.x == 0u && r < params.R) { finish(r, s); }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -111,11 +117,8 @@ fn rowdot(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups:
   for (var c = lid.x; c < cols; c += WG_X) {
     acc += X[row + c] * Y[row + c];
   }
-  partial[lid.y * WG_X + lid.x] = acc;
-  workgroupBarrier();
+  let s = combine_row(lid, acc);
   if (lid.x == 0u && r < params.R) {
-    var s = 0.0;
-    for (var x = 0u; x < WG_X; x++) { s += partial[lid.y * WG_X + x]; }
     var v = params.alpha * s;
     if (params.beta != 0.0) { v += params.beta * out_dot[r]; }
     out_dot[r] = v;
