@@ -5,6 +5,8 @@
 //   axpy           y[i] += a * x[i]
 //   scale          x[i] *= a
 //   fill           x[i]  = a
+//   square         y[i]  = x[i] * x[i]      (per-coordinate second moments: the squared
+//                                           factors of per-example gradients, SPEC 11)
 //
 // relu_backward reads the forward output y, not the input: the forward ReLU is usually fused
 // into the matmul epilogue (bias + ReLU), which stores only y and never the pre-activation.
@@ -23,7 +25,7 @@
 // different variables in different entry points: WGSL only requires distinct bindings among
 // the variables one entry point uses (the WebGPU CTS tests exactly this, resource_interface
 // 'different_entry_points'). So every descriptor lists its inputs first and its output last:
-//   relu_forward   1 x (read)          2 y (read_write)
+//   relu_forward, square   1 x (read)  2 y (read_write)
 //   axpy           1 x (read)          2 y (read_write)
 //   relu_backward  1 y_fwd (read)      2 dy (read)          3 dx (read_write)
 //   scale, fill    1 x_inout (read_write)
@@ -88,4 +90,13 @@ fn fill(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   let i = index(wg, groups, lid);
   if (i >= params.n) { return; }
   x_inout[i] = params.a;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn square(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+          @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = index(wg, groups, lid);
+  if (i >= params.n) { return; }
+  let v = x[i];
+  y[i] = v * v;
 }

@@ -1,7 +1,7 @@
 import type { KernelCheck } from './check.ts';
 import { compare, upload } from './check.ts';
-import { reluForward, reluBackward, axpy, scale, fill, type ElementwiseOp } from '../kernels/elementwise.ts';
-import { reluRef, reluBackwardRef, axpyRef, scaleRef, fillRef } from '../reference/elementwise.ts';
+import { reluForward, reluBackward, axpy, scale, fill, square, type ElementwiseOp } from '../kernels/elementwise.ts';
+import { reluRef, reluBackwardRef, axpyRef, scaleRef, fillRef, squareRef } from '../reference/elementwise.ts';
 import { Rng } from '../util/rng.ts';
 import type { Tol } from '../util/close.ts';
 
@@ -20,7 +20,7 @@ export function elementwiseCaseName(c: ElementwiseCase): string {
 }
 
 // ReLU and fill copy f32 values, so they must match exactly; axpy and scale round once or
-// twice (|a·x + y| ≤ a few units here, so a few ulp of 4 stays under 1e-6).
+// twice, square once (|a·x + y| ≤ a few units here, so a few ulp of 4 stays under 1e-6).
 const EXACT: Tol = { atol: 0, rtol: 0 };
 const ROUNDED: Tol = { atol: 1e-6, rtol: 1e-6 };
 
@@ -65,6 +65,11 @@ export function elementwiseCheck(c: ElementwiseCase, seed = 1): KernelCheck {
         case 'fill':
           fill(sched, { x: vy }, { n, value: a, wg });
           want = fillRef(n, a);
+          break;
+        case 'square':
+          square(sched, { x: vx, y: vy }, { n, wg });
+          want = squareRef(x);
+          tol = ROUNDED;
           break;
       }
       const got = await sched.read(out);

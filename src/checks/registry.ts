@@ -20,7 +20,7 @@ export function kernelChecks(): KernelCheck[] {
   for (const [transA, transB] of [[false, false], [true, false], [false, true]]) {
     checks.push(matmulCheck({ M: 12, N: 8, K: 20, transA, transB, variant: 'vec4' }, 1));
   }
-  for (const op of ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill'] as const) {
+  for (const op of ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill', 'square'] as const) {
     checks.push(elementwiseCheck({ op, n: 301, a: op === 'relu_forward' || op === 'relu_backward' ? undefined : -0.75 }, 3));
   }
   checks.push(reduceCheck({ op: 'colsum', R: 13, Cc: 67, beta: 1 }, 4));

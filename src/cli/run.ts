@@ -23,6 +23,7 @@ export function runCommand(): Command {
     .option('--gc-multiplier <rule>', "N_k in the A-step: 'running' (the original code; default) or 'fixed' (the paper's text; collapses, see README)")
     .option('--gc-quant <eps>', 'absolute quantisation of distances (the original code: 1e-7); 0 = off')
     .option('--exact-subset <n>', 'training examples for the exact statistics (0 = all)')
+    .option('--no-exact', 'skip the exact statistics (Monte Carlo only, as the original code)')
     .option('--train-subset <n>', 'train, cluster and sample on the first n training examples only')
     .option('--eval-every <n>', 'test-set evaluation interval')
     .option('--seed <n>', 'seed')
@@ -31,8 +32,8 @@ export function runCommand(): Command {
     .addOption(new Option('--backend <name>', 'WebGPU backend').choices(NODE_BACKENDS.filter((b) => b !== 'null')))
     .action(async (opts: Record<string, unknown>) => {
       if (opts.backend) process.env.GRADVAR_BACKEND = String(opts.backend);
-      const { preset, progress, backend: _b, ...raw } = opts;
-      await runMnistVariance(gvarRunConfig(String(preset), raw, { progress: progress !== false }));
+      const { preset, progress, exact, backend: _b, ...raw } = opts;
+      await runMnistVariance(gvarRunConfig(String(preset), raw, { progress: progress !== false, exact: exact !== false }));
     });
   return run;
 }

@@ -21,11 +21,15 @@ const JSON_SCHEMA = `
   {"checkpoint": path, "iteration": n | null, "model": {"input", "hidden": [..], "classes", "params"},
    "examples": N, "batch": B, "layers": [row, ...], "total": row}
   row = {"name": "fc1" | ... | "total", "params": D, "G2": ||G||², "trS": tr(S),
-         "B_simple": tr(S)/||G||², "var": {"SG-B": tr(S)/(B·D), "SG-2B": tr(S)/(2B·D)}}
+         "B_simple": tr(S)/||G||², "var": {"SG-B": tr(S)/(B·D), "SG-2B": tr(S)/(2B·D)},
+         "gsnr": mean_j G_j²/Var_i[g_ij], "nvar": {"SG-B": mean_j 1/(1 + B·r_j), "SG-2B": ...}}
 G is the full-data gradient of the mean loss, tr(S) = (1/N) Σ_i ||g_i − G||² the trace of the
 per-example gradient covariance (g_i the gradient of example i's loss); a layer's row covers
 its weight and bias. "var" is the paper's average variance (per parameter) of the SG-B and
-SG-2B estimators, B draws with replacement. A non-finite value is written as null.`;
+SG-2B estimators, B draws with replacement. "gsnr" is the mean gradient signal-to-noise ratio
+r_j = G_j²/Var_i[g_ij] over the coordinates whose per-example gradient varies (Liu et al.
+2020), and "nvar" the exact per-coordinate normalized variance, the noise-free value of the
+paper's est_nvar. A non-finite value is written as null.`;
 
 const num = () => z.coerce.number({ error: 'must be a number' });
 const statsSchema = z.object({
@@ -103,8 +107,10 @@ export interface StatsReport {
 const e4 = (v: number) => (Number.isFinite(v) ? v.toExponential(4) : String(v));
 
 function table(r: StatsReport): string[] {
-  const head = ['layer', 'params', '||G||²', 'tr(S)', 'B_simple', `var SG-${r.batch}`, `var SG-${2 * r.batch}`];
-  const rows = [...r.layers, r.total].map((x) => [x.name, String(x.params), e4(x.G2), e4(x.trS), e4(x.B_simple), e4(x.var['SG-B']), e4(x.var['SG-2B'])]);
+  const head = ['layer', 'params', '||G||²', 'tr(S)', 'B_simple', `var SG-${r.batch}`, `var SG-${2 * r.batch}`, 'mean GSNR', `nvar SG-${r.batch}`];
+  const rows = [...r.layers, r.total].map((x) => [
+    x.name, String(x.params), e4(x.G2), e4(x.trS), e4(x.B_simple), e4(x.var['SG-B']), e4(x.var['SG-2B']), e4(x.gsnr ?? NaN), (x.nvar?.['SG-B'] ?? NaN).toFixed(4),
+  ]);
   const w = head.map((h, j) => Math.max(h.length, ...rows.map((x) => x[j].length)));
   const line = (cells: string[]) => cells.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join('  ');
   return [line(head), ...rows.map(line)];
@@ -135,7 +141,8 @@ export async function runStats(o: StatsFlags, say: (s: string) => void = console
       for (const l of table(report)) say(l);
       say('');
       say(`||G||²: squared norm of the full-data gradient; tr(S): trace of the per-example gradient covariance;`);
-      say(`var: average variance per parameter of SG-B and SG-2B (B = ${o.batch}, draws with replacement)`);
+      say(`var: average variance per parameter of SG-B and SG-2B (B = ${o.batch}, draws with replacement);`);
+      say(`mean GSNR: G_j²/Var_i[g_ij] averaged over coordinates; nvar: exact per-coordinate normalized variance of SG-B`);
     }
     return report;
   } finally {
@@ -145,7 +152,7 @@ export async function runStats(o: StatsFlags, say: (s: string) => void = console
 
 export function statsCommand(): Command {
   return new Command('stats')
-    .description('exact gradient statistics of an MNIST MLP checkpoint: per layer and total ||G||², tr(S), B_simple, SG-B/SG-2B variance')
+    .description('exact gradient statistics of an MNIST MLP checkpoint: per layer and total ||G||², tr(S), B_simple, SG-B/SG-2B variance, mean GSNR')
     .option('--checkpoint <file>', 'required: a .safetensors checkpoint (from `gradvar train mnist-mlp`, or a state_dict with the same tensor names)')
     .option('--subset <n>', 'use the first n MNIST training examples (default: all 60000)')
     .option('--batch <n>', 'the SG-B batch size B (SG-2B uses 2B)', '128')

@@ -127,7 +127,7 @@ export class GradientClustering {
     for (let b = 0; b < nb; b++) {
       const batch = order.next();
       const B = batch.size;
-      this.grad.compute(batch.x, batch.y);
+      this.grad.compute(batch.x, batch.y, { paramGrads: false });
       const dist = { ...this.dist, length: B * C };
       this.layers.forEach((L, l) => {
         const { A, G } = this.grad.layerFactors(B, l);
@@ -154,7 +154,7 @@ export class GradientClustering {
     for (let b = 0; b < order.batchesPerEpoch; b++) {
       const batch = order.next();
       const B = batch.size;
-      this.grad.compute(batch.x, batch.y);
+      this.grad.compute(batch.x, batch.y, { paramGrads: false });
       const ba = { ...this.batchAssign, length: B };
       this.sched.upload(ba, Uint32Array.from(batch.indices, (i) => assign[i]));
       this.layers.forEach((L, l) => {

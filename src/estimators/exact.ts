@@ -50,6 +50,28 @@ export function coordNormVarianceSG(G: ArrayLike<number>, varCoord: ArrayLike<nu
   return s / G.length;
 }
 
+/** Per-coordinate statistics from the full gradient G and the second moments
+ *  Q_j = (1/N) Σ_i g_ij² over coordinates [from, to): Var_i[g_ij] = Q_j − G_j² (clamped at 0:
+ *  float32 sums can leave it a few ulp negative), the mean GSNR r_j = G_j² / Var_i[g_ij]
+ *  (Liu et al. 2020) over the coordinates whose gradient varies (a dead unit's weights have
+ *  g_ij = 0 for every i: 0/0, left out and counted in `constant`), and the exact normalized
+ *  variance mean_j 1/(1 + B r_j) of SG-B for each batch size in Bs. */
+export function coordStats(G: ArrayLike<number>, Q: ArrayLike<number>, Bs: readonly number[], from = 0, to = G.length): { gsnr: number; constant: number; nvar: number[] } {
+  let sum = 0, varying = 0;
+  const varCoord = new Float64Array(to - from);
+  for (let j = from; j < to; j++) {
+    const g2 = G[j] * G[j];
+    const v = Math.max(Q[j] - g2, 0);
+    varCoord[j - from] = v;
+    if (v > 0) {
+      sum += g2 / v;
+      varying++;
+    }
+  }
+  const Gs = Array.prototype.slice.call(G, from, to) as number[];
+  return { gsnr: varying ? sum / varying : NaN, constant: to - from - varying, nvar: Bs.map((B) => coordNormVarianceSG(Gs, varCoord, B)) };
+}
+
 /** Per-cluster inputs of the stratified formulas. */
 export interface ClusterStats {
   /** N_k */

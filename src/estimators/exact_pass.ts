@@ -9,7 +9,11 @@
 //     from the factors at both weights: with Δa = a − ã and Δδ = δ − δ̃,
 //       g_i − g̃_i = Δδ aᵀ + δ̃ Δaᵀ,  ||·||² = ||Δδ||²||a||² + ||δ̃||²||Δa||² + 2(Δδ·δ̃)(a·Δa),
 //     plus the bias term ||Δδ||². Every term is second order in the difference, so nothing
-//     cancels when θ̃ is close to θ (the expanded ||g||² + ||g̃||² − 2<g, g̃> would).
+//     cancels when θ̃ is close to θ (the expanded ||g||² + ||g̃||² − 2<g, g̃> would);
+//   - with coordSq, the per-coordinate second moment Q_j = (1/n) Σ_i g_ij², per layer from the
+//     squared factors: a weight's Σ_i δ_io² a_ij² = ((δ∘δ)ᵀ(a∘a))_oj, one TN matmul like dW's,
+//     a bias's Σ_i δ_io² a column sum. Var_i[g_ij] = Q_j − G_j² then gives the GSNR
+//     r_j = G_j²/Var_i[g_ij] and the exact per-coordinate normalized variance (SPEC 11).
 // Gradients are those of the per-example loss (dscale 1), as in SPEC 11.
 //
 // Chunks hold at most passBatch examples and are padded up to a power of two (at most
@@ -24,14 +28,16 @@
 // finished in float64 on the host; absDiffPartials' 1024 workgroups with a barrier tree took
 // ~20 ms per cluster on llvmpipe, this 2 workgroups with one barrier each, a 128-cluster pass
 // over 5000 MNIST examples 5.8 s → 3.0 s); snapshot: dsq [slots], Gd [P], dA, dD
-// [passBatch × widest], and two [passBatch] row-statistics vectors.
+// [passBatch × widest], and two [passBatch] row-statistics vectors; coordSq: Q [P] and the
+// squared factors sqA, sqD [passBatch × widest].
 import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
 import type { MlpGrad } from '../run/mlp_grad.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { gather } from '../data/batches.ts';
-import { axpy } from '../kernels/elementwise.ts';
-import { rowsumsq, rowdot } from '../kernels/reduce.ts';
+import { axpy, square } from '../kernels/elementwise.ts';
+import { rowsumsq, rowdot, colsum } from '../kernels/reduce.ts';
+import { matmul } from '../kernels/matmul.ts';
 import { peSqnormAccum } from '../kernels/gc.ts';
 import type { ClusterStats } from './exact.ts';
 
@@ -42,6 +48,8 @@ export interface ExactPassOptions {
   clusterOf?: ArrayLike<number>;
   /** the gradient engine at the SVRG snapshot θ̃ (same architecture as grad's model) */
   snap?: MlpGrad;
+  /** also gather Q_j = (1/n) Σ_i g_ij² per coordinate (one more TN matmul per layer) */
+  coordSq?: boolean;
 }
 
 export interface ExactPassResult {
@@ -54,6 +62,8 @@ export interface ExactPassResult {
   clusters: ClusterStats[] | null;
   /** (1/n) Σ ||g_i(θ) − g_i(θ̃)||² and ||G(θ) − G(θ̃)||²; null without snap */
   svrg: { meanSqDiff: number; gradDiffSqNorm: number } | null;
+  /** Q = (1/n) Σ g_i∘g_i in the parameter layout; null without coordSq */
+  coordSq: Float32Array | null;
 }
 
 /** A chunk: real examples idx, padded to `rows`, its results at `slot` (64-aligned). */
@@ -102,12 +112,12 @@ function paddedBatch(ds: Dataset, c: Chunk): { x: Float32Array; y: Uint32Array; 
   return { x, y, weights };
 }
 
-type Buffers = Record<'norms' | 'G' | 's1' | 's2', View> & Partial<Record<'csum' | 'csq' | 'dsq' | 'Gd' | 'dA' | 'dD', View>>;
+type Buffers = Record<'norms' | 'G' | 's1' | 's2', View> & Partial<Record<'csum' | 'csq' | 'dsq' | 'Gd' | 'dA' | 'dD' | 'Q' | 'sqA' | 'sqD', View>>;
 
 /** Rows of the [P/64 columns] view of a flat parameter vector (P is a multiple of 64). */
 const SQ_ROWS = 64;
 
-function allocBuffers(sched: Scheduler, grad: MlpGrad, slots: number, passBatch: number, nClusters: number, snap: boolean): Buffers {
+function allocBuffers(sched: Scheduler, grad: MlpGrad, slots: number, passBatch: number, nClusters: number, snap: boolean, coordSq: boolean): Buffers {
   const m = grad.model;
   const P = m.layout.total;
   const b: Buffers = {
@@ -123,6 +133,11 @@ function allocBuffers(sched: Scheduler, grad: MlpGrad, slots: number, passBatch:
     b.Gd = sched.alloc(P, 'exact.Gd');
     b.dA = sched.alloc(passBatch * Math.max(...m.layers.map((L) => L.din)), 'exact.dA');
     b.dD = sched.alloc(passBatch * Math.max(...m.layers.map((L) => L.dout)), 'exact.dD');
+  }
+  if (coordSq) {
+    b.Q = sched.alloc(P, 'exact.Q');
+    b.sqA = sched.alloc(passBatch * Math.max(...m.layers.map((L) => L.din)), 'exact.sqA');
+    b.sqD = sched.alloc(passBatch * Math.max(...m.layers.map((L) => L.dout)), 'exact.sqD');
   }
   return b;
 }
@@ -155,6 +170,22 @@ function recordClusterSum(sched: Scheduler, grad: MlpGrad, b: Buffers, c: Chunk,
   rowsumsq(sched, { X: sum, out: at(b.csq!, block * SQ_ROWS, SQ_ROWS) }, { R: SQ_ROWS, Cc: P / SQ_ROWS });
 }
 
+/** Q += (1/n) Σ_rows g∘g per layer: (δ∘δ)ᵀ(a∘a) into the weight block, Σ δ∘δ into the bias.
+ *  Padding rows have δ = 0 and add nothing. The first chunk overwrites (beta 0). */
+function recordCoordSq(sched: Scheduler, grad: MlpGrad, b: Buffers, R: number, n: number, first: boolean): void {
+  const m = grad.model;
+  const beta = first ? 0 : 1;
+  m.layers.forEach((L, l) => {
+    const { A, G: D } = grad.layerFactors(R, l);
+    const sqA = at(b.sqA!, 0, R * L.din), sqD = at(b.sqD!, 0, R * L.dout);
+    square(sched, { x: A, y: sqA }, { n: R * L.din });
+    square(sched, { x: D, y: sqD }, { n: R * L.dout });
+    const w = m.layout.entry(`${L.name}.weight`), bias = m.layout.entry(`${L.name}.bias`);
+    matmul(sched, { A: sqD, B: sqA, C: at(b.Q!, w.offset, w.length) }, { M: L.dout, N: L.din, K: R, transA: true, alpha: 1 / n, beta });
+    colsum(sched, { X: sqD, out: at(b.Q!, bias.offset, bias.length) }, { R, Cc: L.dout, alpha: 1 / n, beta });
+  });
+}
+
 /** dsq[slot + j] = ||g_j(θ) − g_j(θ̃)||² over all layers (header formula); Gd += (G − G̃)/n. */
 function recordSnapDiff(sched: Scheduler, grad: MlpGrad, snap: MlpGrad, b: Buffers, c: Chunk, n: number): void {
   const R = c.rows;
@@ -184,14 +215,14 @@ function recordSnapDiff(sched: Scheduler, grad: MlpGrad, snap: MlpGrad, b: Buffe
 }
 
 export async function exactPass(sched: Scheduler, grad: MlpGrad, ds: Dataset, opts: ExactPassOptions = {}): Promise<ExactPassResult> {
-  const { passBatch = 1024, clusterOf, snap } = opts;
+  const { passBatch = 1024, clusterOf, snap, coordSq = false } = opts;
   if (!Number.isInteger(passBatch) || passBatch < 1) throw new RangeError(`exactPass: passBatch ${passBatch} must be a positive integer`);
   if (ds.n < 1) throw new RangeError('exactPass: no examples');
   if (snap && snap.model.layout.total !== grad.model.layout.total) throw new RangeError('exactPass: the snapshot engine has another architecture');
   const { chunks, slots } = planChunks(ds.n, passBatch, clusterOf);
   const clusterIds = [...new Set(chunks.map((c) => c.cluster))].filter((k) => k >= 0);
   const block = new Map(clusterIds.map((k, j) => [k, j]));
-  const b = allocBuffers(sched, grad, slots, passBatch, clusterIds.length, !!snap);
+  const b = allocBuffers(sched, grad, slots, passBatch, clusterIds.length, !!snap, coordSq);
   try {
     for (const c of chunks) {
       const { x, y, weights } = paddedBatch(ds, c);
@@ -200,6 +231,7 @@ export async function exactPass(sched: Scheduler, grad: MlpGrad, ds: Dataset, op
       recordNorms(sched, grad, b, c, slots);
       axpy(sched, { x: grad.model.grads, y: b.G }, { a: 1 / ds.n });
       if (c.cluster >= 0) recordClusterSum(sched, grad, b, c, block.get(c.cluster)!);
+      if (coordSq) recordCoordSq(sched, grad, b, c.rows, ds.n, c === chunks[0]);
       if (snap) {
         snap.compute(x, y, { weights, dscale: 1 });
         recordSnapDiff(sched, grad, snap, b, c, ds.n);
@@ -249,5 +281,6 @@ async function collect(sched: Scheduler, grad: MlpGrad, n: number, chunks: Chunk
     for (const v of gd) g2 += v * v;
     svrg = { meanSqDiff: s / n, gradDiffSqNorm: g2 };
   }
-  return { n, layerSq, G, clusters, svrg };
+  const coordSq = b.Q ? await sched.read(b.Q) : null;
+  return { n, layerSq, G, clusters, svrg, coordSq };
 }

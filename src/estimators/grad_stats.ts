@@ -9,7 +9,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { Mlp, type MlpConfig } from '../models/mlp.ts';
 import { MlpGrad } from '../run/mlp_grad.ts';
 import { exactPass, type ExactPassResult } from './exact_pass.ts';
-import { traceCov, sgVariance, simpleNoiseScale } from './exact.ts';
+import { traceCov, sgVariance, simpleNoiseScale, coordStats } from './exact.ts';
 
 export interface GradStatsRow {
   /** fc1, fc2, ..., or 'total' */
@@ -24,6 +24,11 @@ export interface GradStatsRow {
   B_simple: number;
   /** tr(S)/(B·D) and tr(S)/(2B·D) */
   var: { 'SG-B': number; 'SG-2B': number };
+  /** mean GSNR G_j²/Var_i[g_ij] over the coordinates whose gradient varies, and the exact
+   *  per-coordinate normalized variance of SG-B and SG-2B (the noise-free limit of SPEC 2.5's
+   *  est_nvar); present when the pass gathered per-coordinate second moments */
+  gsnr?: number;
+  nvar?: { 'SG-B': number; 'SG-2B': number };
 }
 
 export interface GradStats {
@@ -34,12 +39,28 @@ export interface GradStats {
   total: GradStatsRow;
 }
 
-function row(name: string, params: number, sqNorms: ArrayLike<number>, G2: number, B: number): GradStatsRow {
+function row(name: string, params: number, sqNorms: ArrayLike<number>, G2: number, B: number, coord?: { gsnr: number; nvar: number[] }): GradStatsRow {
   const trS = traceCov(sqNorms, G2);
-  return {
+  const r: GradStatsRow = {
     name, params, G2, trS, B_simple: simpleNoiseScale(trS, G2),
     var: { 'SG-B': sgVariance(trS, B) / params, 'SG-2B': sgVariance(trS, 2 * B) / params },
   };
+  if (coord) Object.assign(r, { gsnr: coord.gsnr, nvar: { 'SG-B': coord.nvar[0], 'SG-2B': coord.nvar[1] } });
+  return r;
+}
+
+/** coordStats over the named tensors' real coordinates (the layout's padding excluded). */
+function coordOf(r: ExactPassResult, model: Mlp, names: string[], B: number): { gsnr: number; nvar: number[] } | undefined {
+  if (!r.coordSq) return undefined;
+  const G: number[] = [], Q: number[] = [];
+  for (const name of names) {
+    const e = model.layout.entry(name);
+    for (let j = e.offset; j < e.offset + e.length; j++) {
+      G.push(r.G[j]);
+      Q.push(r.coordSq[j]);
+    }
+  }
+  return coordStats(G, Q, [B, 2 * B]);
 }
 
 /** Per-layer and total statistics of `r` (a pass of `model`) for the SG-B batch size B. */
@@ -55,9 +76,10 @@ export function gradStats(r: ExactPassResult, model: Mlp, B: number): GradStats 
     }
     G2all += G2;
     r.layerSq[l].forEach((v, i) => (total[i] += v));
-    return row(L.name, L.din * L.dout + L.dout, r.layerSq[l], G2, B);
+    return row(L.name, L.din * L.dout + L.dout, r.layerSq[l], G2, B, coordOf(r, model, [`${L.name}.weight`, `${L.name}.bias`], B));
   });
-  return { n: r.n, batch: B, layers, total: row('total', model.layout.count, total, G2all, B) };
+  const all = model.layers.flatMap((L) => [`${L.name}.weight`, `${L.name}.bias`]);
+  return { n: r.n, batch: B, layers, total: row('total', model.layout.count, total, G2all, B, coordOf(r, model, all, B)) };
 }
 
 /** The statistics of the MLP `cfg` with parameters `params` (flat, in its layout) over ds. */
@@ -66,7 +88,7 @@ export async function mlpGradStats(sched: Scheduler, cfg: MlpConfig, params: Flo
   const grad = new MlpGrad(sched, model);
   try {
     sched.upload(model.params, params);
-    return gradStats(await exactPass(sched, grad, ds, { passBatch }), model, B);
+    return gradStats(await exactPass(sched, grad, ds, { passBatch, coordSq: true }), model, B);
   } finally {
     grad.destroy();
     model.destroy();

@@ -16,7 +16,11 @@ import { gradStats } from './grad_stats.ts';
 import { svrgVariance, stratifiedVariance } from './exact.ts';
 
 export interface EstimatorStats { var: number; nvar: number; snr: number; gnorm: number }
-export interface ExactStats { trS: number; G2: number; B_simple: number; var: Partial<Record<EstimatorName, number>> }
+export interface ExactStats {
+  trS: number; G2: number; B_simple: number; var: Partial<Record<EstimatorName, number>>;
+  /** mean GSNR over coordinates and the exact per-coordinate nvar of SG-B and SG-2B */
+  gsnr: number; nvar: Partial<Record<EstimatorName, number>>;
+}
 
 export class VarianceMeter {
   private readonly stats = new Map<EstimatorName, VarianceStats>();
@@ -75,19 +79,21 @@ export class VarianceMeter {
    *  cluster: `trainIndex[i]` is the training-set index of ds's example i (default: ds is
    *  the training set or a prefix of it, as subset() makes). Cost: one
    *  forward/backward pass over ds at θ, one more at θ_snap for SVRG; with a partition the
-   *  pass goes cluster by cluster, padding each cluster's chunk to a power of two. */
+   *  pass goes cluster by cluster, padding each cluster's chunk to a power of two.
+   *  Also the mean GSNR and the exact per-coordinate nvar of SG-B and SG-2B (SPEC 11) from the
+   *  per-coordinate second moments the same pass gathers. */
   async exact(ds: Dataset, B: number, opts: { passBatch?: number; trainIndex?: ArrayLike<number> } = {}): Promise<ExactStats> {
     const { passBatch = 1024, trainIndex } = opts;
     const sampler = this.est.gcSampler;
     const gc = sampler !== null && sampler.M === sampler.batchSize; // the case the formula covers
     const snap = this.est.svrgSnapshot ?? undefined;
     const clusterOf = gc ? this.clustersOf(ds, sampler.clusterOf, trainIndex) : undefined;
-    const r = await exactPass(this.sched, this.grad, ds, { passBatch, clusterOf, snap });
+    const r = await exactPass(this.sched, this.grad, ds, { passBatch, clusterOf, snap, coordSq: true });
     const { total } = gradStats(r, this.grad.model, B);
     const v: ExactStats['var'] = { 'SG-B': total.var['SG-B'], 'SG-2B': total.var['SG-2B'] };
     if (r.svrg) v.SVRG = svrgVariance(r.svrg.meanSqDiff, r.svrg.gradDiffSqNorm, B) / this.D;
     if (r.clusters) v.GC = stratifiedVariance(r.clusters, 'gc') / this.D;
-    return { trS: total.trS, G2: total.G2, B_simple: total.B_simple, var: v };
+    return { trS: total.trS, G2: total.G2, B_simple: total.B_simple, var: v, gsnr: total.gsnr!, nvar: { ...total.nvar! } };
   }
 
   /** The cluster of each example of ds: through trainIndex, or, without it, after checking

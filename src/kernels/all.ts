@@ -13,7 +13,7 @@ import { gvarKernel } from './gvar.ts';
 export function allKernels(): Kernel<any>[] {
   const ks: Kernel<any>[] = [];
   ks.push(...allMatmulKernels());
-  for (const op of ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill'] as const) ks.push(elementwiseKernel(op));
+  for (const op of ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill', 'square'] as const) ks.push(elementwiseKernel(op));
   for (const op of ['colsum', 'rowsumsq', 'rowdot'] as const) ks.push(reduceKernel(op));
   // softmax_xent: with and without weights, at each lane count softmaxXent() picks from K.
   for (const weights of [false, true]) {

@@ -1,10 +1,11 @@
-// Kernel descriptors for shaders/elementwise.wgsl (ReLU forward/backward, axpy, scale, fill)
+// Kernel descriptors for shaders/elementwise.wgsl (ReLU forward/backward, axpy, scale, fill,
+// square)
 // and the calls models use. Every op takes `n` (default: the length of the view it writes).
 import { type Kernel, type Bindable, asView, ceilDiv, grid1d, u32, f32 } from './kernel.ts';
 import { badInput } from '../gpu/errors.ts';
 import type { Scheduler } from '../sched/scheduler.ts';
 
-export type ElementwiseOp = 'relu_forward' | 'relu_backward' | 'axpy' | 'scale' | 'fill';
+export type ElementwiseOp = 'relu_forward' | 'relu_backward' | 'axpy' | 'scale' | 'fill' | 'square';
 
 export interface ElementwiseParams {
   [k: string]: number;
@@ -26,6 +27,7 @@ const BINDINGS: Record<ElementwiseOp, Array<{ name: string; access: 'read' | 're
   axpy: [{ name: 'x', access: 'read' }, { name: 'y', access: 'read_write' }],
   scale: [{ name: 'x_inout', access: 'read_write' }],
   fill: [{ name: 'x_inout', access: 'read_write' }],
+  square: [{ name: 'x', access: 'read' }, { name: 'y', access: 'read_write' }],
 };
 
 const cache = new Map<string, Kernel<ElementwiseParams>>();
@@ -69,6 +71,11 @@ export interface ElementwiseArgs extends ElementwiseConfig {
 /** y = max(x, 0) over n elements. */
 export function reluForward(sched: Scheduler, bufs: { x: Bindable; y: Bindable }, args: ElementwiseArgs = {}): void {
   sched.record(elementwiseKernel('relu_forward', args), bufs, { n: lengthOf(args.n, bufs.y), a: 0 });
+}
+
+/** y = x² over n elements. */
+export function square(sched: Scheduler, bufs: { x: Bindable; y: Bindable }, args: ElementwiseArgs = {}): void {
+  sched.record(elementwiseKernel('square', args), bufs, { n: lengthOf(args.n, bufs.y), a: 0 });
 }
 
 /** dx = dy where y > 0, else 0; `y` is the forward OUTPUT max(x, 0) (binding 'y_fwd'). */

@@ -114,14 +114,18 @@ export class Mlp {
   }
 
   /** Records the backward pass, given dlogits already in ws.dz[last] (the loss kernel
-   *  writes it there). Writes dW_l = dz_lᵀ·h_{l-1} and db_l = Σ_batch dz_l into grads. */
-  backward(x: View, B: number): void {
+   *  writes it there). Writes dW_l = dz_lᵀ·h_{l-1} and db_l = Σ_batch dz_l into grads, unless
+   *  paramGrads is false: then only the output gradients dz_l are formed (all that the GC
+   *  A- and U-passes read; it skips a third of the backward's work) and grads is untouched. */
+  backward(x: View, B: number, paramGrads = true): void {
     const ws = this.workspace(B);
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const L = this.layers[l];
       const input = l === 0 ? x : ws.h[l - 1];
-      matmul(this.sched, { A: ws.dz[l], B: input, C: this.w(L, this.grads) }, { M: L.dout, N: L.din, K: B, transA: true });
-      colsum(this.sched, { X: ws.dz[l], out: this.b(L, this.grads) }, { R: B, Cc: L.dout });
+      if (paramGrads) {
+        matmul(this.sched, { A: ws.dz[l], B: input, C: this.w(L, this.grads) }, { M: L.dout, N: L.din, K: B, transA: true });
+        colsum(this.sched, { X: ws.dz[l], out: this.b(L, this.grads) }, { R: B, Cc: L.dout });
+      }
       if (l > 0) {
         // dh = dz_l·W_l, then dz_{l-1} = dh ⊙ [h_{l-1} > 0] (ReLU' from the forward output).
         const dh = { ...ws.dh, length: B * L.din };

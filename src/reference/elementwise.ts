@@ -22,3 +22,8 @@ export function scaleRef(a: number, x: ArrayLike<number>): Float64Array {
 export function fillRef(n: number, value: number): Float64Array {
   return new Float64Array(n).fill(value);
 }
+
+/** returns x² elementwise */
+export function squareRef(x: ArrayLike<number>): Float64Array {
+  return Float64Array.from(x, (v) => v * v);
+}

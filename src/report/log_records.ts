@@ -31,7 +31,11 @@ export interface ExactStats {
   trS?: number | null;
   G2?: number | null;
   B_simple?: number | null;
+  /** mean GSNR G_j²/Var_i[g_ij] over coordinates */
+  gsnr?: number | null;
   var: Partial<Record<Estimator, number | null>>;
+  /** exact per-coordinate normalized variance (SG-B, SG-2B) */
+  nvar?: Partial<Record<Estimator, number | null>>;
 }
 
 export interface VarianceRecord {
@@ -147,10 +151,12 @@ export function toVarianceRecord(raw: unknown, file: string, line: number, unkno
   const exact = f.obj(raw, 'exact', 'exact');
   if (exact) {
     const ex: ExactStats = { var: f.perEstimator(f.obj(exact, 'var', 'exact.var'), 'exact.var', unknown) };
-    for (const k of ['trS', 'G2', 'B_simple'] as const) {
+    for (const k of ['trS', 'G2', 'B_simple', 'gsnr'] as const) {
       const v = f.num(exact, k, `exact.${k}`);
       if (v !== undefined) ex[k] = v;
     }
+    const nvar = f.obj(exact, 'nvar', 'exact.nvar');
+    if (nvar) ex.nvar = f.perEstimator(nvar, 'exact.nvar', unknown);
     rec.exact = ex;
   }
   const gc = f.obj(raw, 'gc', 'gc');

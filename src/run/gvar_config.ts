@@ -26,6 +26,8 @@ export interface GvarRunConfig {
    *  test/gpu/estimators.test.ts and src/cluster/gradient_clustering.ts */
   gcMultiplier: 'fixed' | 'running';
   gcQuant: number;
+  /** compute the exact statistics (SPEC 11) at every measurement */
+  exact: boolean;
   /** examples for the exact statistics (0 = the whole training set) */
   exactSubset: number;
   /** train (and cluster, and sample estimators) on the first n examples only (0 = all) */
@@ -43,13 +45,13 @@ export const PRESETS: Record<'default' | 'paper', GvarRunConfig> = {
   default: {
     hidden: [256, 256], iters: 2000, batch: 128, lr: 0.02, momentum: 0.5, weightDecay: 5e-4,
     logEvery: 200, estimDraws: 10, snapEvery: 1000, gvarStart: 10, gcIters: 2, gcClusters: 128,
-    gcMultiplier: 'running', gcQuant: 0, exactSubset: 5000, trainSubset: 0, evalEvery: 500, seed: 1, out: 'runs/mnist', progress: true, measure: true,
+    gcMultiplier: 'running', gcQuant: 0, exact: true, exactSubset: 5000, trainSubset: 0, evalEvery: 500, seed: 1, out: 'runs/mnist', progress: true, measure: true,
   },
   // SPEC 4.2, MNIST MLP: T 50000, Log T 500, Estim T 50, U 2000, GC T 10, gvar_start 10, C = B = 128.
   paper: {
     hidden: [1024, 1024], iters: 50000, batch: 128, lr: 0.02, momentum: 0.5, weightDecay: 5e-4,
     logEvery: 500, estimDraws: 50, snapEvery: 2000, gvarStart: 10, gcIters: 10, gcClusters: 128,
-    gcMultiplier: 'running', gcQuant: 0, exactSubset: 0, trainSubset: 0, evalEvery: 1000, seed: 1, out: 'runs/mnist-paper', progress: true, measure: true,
+    gcMultiplier: 'running', gcQuant: 0, exact: true, exactSubset: 0, trainSubset: 0, evalEvery: 1000, seed: 1, out: 'runs/mnist-paper', progress: true, measure: true,
   },
 };
 

@@ -30,7 +30,13 @@ import { writeReport, readVarianceLog } from '../report/render_node.ts';
 import { printVarianceTable } from '../report/print_table.ts';
 import type { GvarRunConfig } from './gvar_config.ts';
 
+/** Wall seconds per phase. Training steps are asynchronous until a record's readback, so
+ *  `train` is what is left of the total (steps, logging, evaluation); the others are timed
+ *  around work that ends in a readback. */
+export interface GvarPhases { total: number; train: number; snapshot: number; monteCarlo: number; exact: number }
+
 export interface GvarRunResult {
+  phases: GvarPhases;
   dir: string;
   log: string;
   report: string | null;
@@ -79,16 +85,26 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
   // td: total distortion of the last A-pass; M: non-empty clusters (exact.var.GC is logged
   // only when M equals the batch size, see VarianceMeter.exact).
   let gcInfo: { td: number; splits: number; M: number } | null = null;
+  const phases: GvarPhases = { total: 0, train: 0, snapshot: 0, monteCarlo: 0, exact: 0 };
+  const timed = async <T>(phase: 'snapshot' | 'monteCarlo' | 'exact', f: () => Promise<T>): Promise<T> => {
+    await sched.finish();
+    const t = performance.now();
+    const r = await f();
+    phases[phase] += (performance.now() - t) / 1000;
+    return r;
+  };
   try {
     for (let it = 0; it < cfg.iters; it++) {
       const b = batches.next();
       trainer.step(b.x, b.y, it);
       const done = it + 1;
       if (cfg.measure && it >= cfg.gvarStart && (it - cfg.gvarStart) % cfg.snapEvery === 0) {
-        await est.snapshotSvrg(1024);
-        const snap = await gc.snapshot();
-        est.setPartition(snap.assign, cfg.seed * 7 + done);
-        gcInfo = { td: snap.totalDist, splits: snap.splits, M: est.gcSampler!.M };
+        await timed('snapshot', async () => {
+          await est.snapshotSvrg(1024);
+          const snap = await gc.snapshot();
+          est.setPartition(snap.assign, cfg.seed * 7 + done);
+          gcInfo = { td: snap.totalDist, splits: snap.splits, M: est.gcSampler!.M };
+        });
       }
       const logNow = done % 10 === 0 || done === cfg.iters;
       const measureNow = cfg.measure && gcInfo !== null && (done % cfg.logEvery === 0 || done === cfg.iters);
@@ -101,8 +117,8 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
         Object.assign(rec, { test_loss: testStats.loss, test_acc: testStats.acc });
       }
       if (measureNow) {
-        const mc = await meter.monteCarlo(cfg.estimDraws);
-        const exact = await meter.exact(exactOn.set, cfg.batch, { trainIndex: exactOn.index });
+        const mc = await timed('monteCarlo', () => meter.monteCarlo(cfg.estimDraws));
+        const exact = cfg.exact ? await timed('exact', () => meter.exact(exactOn.set, cfg.batch, { trainIndex: exactOn.index })) : undefined;
         Object.assign(rec, { gvar: { ...mc.gvar, bias: mc.bias }, exact, gc: gcInfo });
       }
       rec.time_s = (performance.now() - t0) / 1000;
@@ -110,6 +126,8 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
       progress.update(done, batch.loss, rec.test_acc as number | undefined);
     }
     const params = await trainer.readParams();
+    phases.total = (performance.now() - t0) / 1000;
+    phases.train = phases.total - phases.snapshot - phases.monteCarlo - phases.exact;
     progress.stop();
     log.close();
     let report: string | null = null;
@@ -121,10 +139,11 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
       say('');
       say(`variance plots: ${r.svgs.join(', ')}`);
     }
-    say(`test accuracy ${(100 * testStats.acc).toFixed(2)}%, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    const f = (v: number) => v.toFixed(0);
+    say(`test accuracy ${(100 * testStats.acc).toFixed(2)}%, ${f(phases.total)} s (training ${f(phases.train)}, snapshots ${f(phases.snapshot)}, Monte Carlo ${f(phases.monteCarlo)}, exact ${f(phases.exact)})`);
     say(`log: ${logPath}`);
     if (report) say(`report: ${report}`);
-    return { dir, log: logPath, report, params, test: testStats };
+    return { phases, dir, log: logPath, report, params, test: testStats };
   } finally {
     progress.stop();
     log.close();

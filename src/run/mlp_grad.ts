@@ -26,6 +26,8 @@ export interface GradOptions {
   /** dlogits = dscale·w·(p − q); default 1/B: the gradient of the mean loss */
   dscale?: number;
   labelSmoothing?: number;
+  /** false: form every layer's output gradient but not model.grads (default true) */
+  paramGrads?: boolean;
 }
 
 export class MlpGrad {
@@ -66,7 +68,7 @@ export class MlpGrad {
       { logits, labels: io.y, weights: o.weights ? io.w : undefined, loss: io.loss, correct: io.correct, dlogits: this.model.dlogits(B) },
       { B, K: this.model.cfg.classes, smoothing: o.labelSmoothing ?? 0, dscale: o.dscale ?? 1 / B },
     );
-    this.model.backward(io.x, B);
+    this.model.backward(io.x, B, o.paramGrads ?? true);
   }
 
   /** Layer l's input rows (x for l = 0) and output-gradient rows for the last batch of size B. */

@@ -10,7 +10,7 @@ import { Rng } from '../../src/util/rng.ts';
 // Odd sizes around the 256-wide workgroup: one element, less than one group, one past a
 // multiple, and a few thousand.
 const sizes = [1, 7, 255, 257, 4099];
-const ops = ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill'] as const;
+const ops = ['relu_forward', 'relu_backward', 'axpy', 'scale', 'fill', 'square'] as const;
 for (const op of ops) {
   for (const n of sizes) {
     const c: ElementwiseCase = { op, n, a: op === 'axpy' || op === 'scale' || op === 'fill' ? -0.75 : undefined };

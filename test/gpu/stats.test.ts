@@ -23,8 +23,9 @@ const N = 41, B = 16;
 let checkpoint = '';
 let report: StatsReport;
 
-/** Per layer: the float64 ||G_l||² and tr(S_l) over the first n MNIST training examples. */
-function reference(file: string, n: number): Array<{ G2: number; trS: number }> {
+/** Per layer: the float64 ||G_l||², tr(S_l), mean GSNR and SG-B per-coordinate nvar over the
+ *  first n MNIST training examples, straight from the definitions. */
+function reference(file: string, n: number): Array<{ G2: number; trS: number; gsnr: number; nvar: number }> {
   const { cfg, params } = loadMlpCheckpoint(file);
   const t = mlpLayout(cfg).split(params);
   const layers: RefLayer[] = mlpLayers(cfg).map((L) => ({
@@ -33,17 +34,24 @@ function reference(file: string, n: number): Array<{ G2: number; trS: number }> 
   const ds = subset(loadMnist('train'), n);
   const sum = layers.map((L) => new Float64Array(L.din * L.dout + L.dout));
   const sq = layers.map(() => 0);
+  const coordSq = layers.map((L) => new Float64Array(L.din * L.dout + L.dout));
   for (let i = 0; i < n; i++) {
     const { x, y } = gather(ds, Uint32Array.of(i));
     const acts = mlpForwardRef(layers, x, 1);
     const g = mlpBackwardRef(layers, acts, xentRef(acts.at(-1)!, y, 1, cfg.classes).dlogits, 1);
     g.forEach(({ dW, db }, l) => {
-      [...dW, ...db].forEach((v, j) => { sum[l][j] += v; sq[l] += v * v; });
+      [...dW, ...db].forEach((v, j) => { sum[l][j] += v; sq[l] += v * v; coordSq[l][j] += v * v; });
     });
   }
   return sum.map((s, l) => {
     const G2 = s.reduce((a, v) => a + (v / n) ** 2, 0);
-    return { G2, trS: sq[l] / n - G2 };
+    let r = 0, varying = 0, nv = 0;
+    s.forEach((v, j) => {
+      const g = v / n, variance = coordSq[l][j] / n - g * g;
+      if (variance > 1e-12 * (coordSq[l][j] / n)) { r += (g * g) / variance; varying++; }
+      if (variance > 0) nv += variance / B / (g * g + variance / B);
+    });
+    return { G2, trS: sq[l] / n - G2, gsnr: r / varying, nvar: nv / s.length };
   });
 }
 
@@ -73,6 +81,13 @@ test(`||G||² and tr(S) per layer and in total equal float64 per-example gradien
     assert.ok(Math.abs(row.B_simple / (row.trS / row.G2) - 1) < 1e-12, `${row.name} B_simple`);
     assert.ok(Math.abs(row.var['SG-B'] / (row.trS / (B * row.params)) - 1) < 1e-12 && Math.abs(row.var['SG-2B'] * 2 / row.var['SG-B'] - 1) < 1e-12, `${row.name} var`);
   }
+  // Mean GSNR and exact nvar per layer (the total mixes layers, so it is checked per layer).
+  report.layers.forEach((row, l) => {
+    const relG = Math.abs(row.gsnr! - want[l].gsnr) / want[l].gsnr, relN = Math.abs(row.nvar!['SG-B'] - want[l].nvar) / want[l].nvar;
+    assert.ok(relG < 1e-3, `${row.name} mean GSNR ${row.gsnr} vs float64 ${want[l].gsnr}`);
+    assert.ok(relN < 1e-4, `${row.name} nvar ${row.nvar!['SG-B']} vs float64 ${want[l].nvar}`);
+    assert.ok(row.nvar!['SG-2B'] < row.nvar!['SG-B'], `${row.name}: nvar of SG-2B below SG-B's`);
+  });
   assert.is(report.total.params, report.layers.reduce((s, r) => s + r.params, 0));
   assert.ok(lines.some((l) => /^total\s+\d+\s/.test(l)), lines.join('\n'));
 });
