@@ -15,7 +15,7 @@
 import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
 import { gcAssign, gcCount, gcLayerTerms, gcScatter, gcScratch, type GcScratch } from '../kernels/gc.ts';
-import type { MlpGrad } from '../run/mlp_grad.ts';
+import type { GradEngine } from '../models/grad_engine.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { EpochIterator, gather } from '../data/batches.ts';
 import { splitSmallest, clusterSizes } from './split.ts';
@@ -63,11 +63,11 @@ export class GradientClustering {
   private sizes: Float32Array | null = null;
   private assignAll: View | null = null;
 
-  constructor(private readonly sched: Scheduler, private readonly grad: MlpGrad, private readonly ds: Dataset, readonly opts: GcOptions) {
+  constructor(private readonly sched: Scheduler, private readonly grad: GradEngine, private readonly ds: Dataset, readonly opts: GcOptions) {
     const C = opts.clusters;
     this.rng = new Rng(opts.seed);
     // Centres start positive and tiny, U(0,1)/(din+dout) (SPEC 1.5, 7.21).
-    this.layers = grad.model.layers.map((L) => {
+    this.layers = grad.clustered.map((L) => {
       const init = (rows: number, cols: number) => {
         const v = sched.alloc(rows * cols, 'gc.centre');
         const h = new Float32Array(rows * cols);
@@ -89,8 +89,18 @@ export class GradientClustering {
     return s;
   }
 
-  /** Runs `iters` A/U rounds and returns the final partition. */
+  /** Runs `iters` A/U rounds and returns the final partition. BatchNorm models run the
+   *  passes in eval mode (running statistics, SPEC 7.13) and go back to train mode after. */
   async snapshot(): Promise<GcSnapshotResult> {
+    this.grad.setMode?.('eval');
+    try {
+      return await this.rounds();
+    } finally {
+      this.grad.setMode?.('train');
+    }
+  }
+
+  private async rounds(): Promise<GcSnapshotResult> {
     let last = null as GcSnapshotResult | null;
     let splits = 0;
     for (let it = 0; it < this.opts.iters; it++) {

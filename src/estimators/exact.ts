@@ -123,7 +123,7 @@ export function stratifiedVariance(
 /** SVRG (SPEC 11, 2.3): ĝ = μ̃ + (1/B) Σ_b [g_b(w) − g_b(w̃)] with B draws with replacement;
  *  Var = (1/B) [(1/N) Σ_i ||g_i(w) − g_i(w̃)||² − ||G(w) − G(w̃)||²], i.e. sgVariance of the
  *  differences d_i = g_i(w) − g_i(w̃); without replacement from N (one batch of a shuffled
- *  epoch, as MlpEstimators draws) times (N − B)/(N − 1), exactly as for SG-B. */
+ *  epoch, as Estimators draws) times (N − B)/(N − 1), exactly as for SG-B. */
 export function svrgVariance(meanSqDiff: number, gradDiffSqNorm: number, B: number, opts: { N?: number; replacement?: boolean } = {}): number {
   return sgVariance(meanSqDiff - gradDiffSqNorm, B, opts);
 }

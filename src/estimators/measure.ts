@@ -8,8 +8,9 @@
 // padding that is always zero and adds nothing to any sum, so sums are divided by D.
 import type { Scheduler } from '../sched/scheduler.ts';
 import { VarianceStats } from './variance_stats.ts';
-import { ESTIMATORS, type EstimatorName, type MlpEstimators } from './mlp_estimators.ts';
-import type { MlpGrad } from '../run/mlp_grad.ts';
+import { ESTIMATORS, type EstimatorName, type Estimators } from './estimators.ts';
+import { MlpGrad } from '../run/mlp_grad.ts';
+import type { GradEngine } from '../models/grad_engine.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { exactPass } from './exact_pass.ts';
 import { gradStats } from './grad_stats.ts';
@@ -26,7 +27,7 @@ export class VarianceMeter {
   private readonly stats = new Map<EstimatorName, VarianceStats>();
   private readonly D: number;
 
-  constructor(private readonly sched: Scheduler, private readonly grad: MlpGrad, private readonly est: MlpEstimators) {
+  constructor(private readonly sched: Scheduler, private readonly grad: GradEngine, private readonly est: Estimators) {
     this.D = grad.model.layout.count;
     for (const name of ESTIMATORS) this.stats.set(name, new VarianceStats(sched, grad.model.layout.total));
   }
@@ -86,7 +87,9 @@ export class VarianceMeter {
     const { passBatch = 1024, trainIndex } = opts;
     const sampler = this.est.gcSampler;
     const gc = sampler !== null && sampler.M === sampler.batchSize; // the case the formula covers
-    const snap = this.est.svrgSnapshot ?? undefined;
+    // The per-example factor algebra of exactPass is written for Linear layers.
+    if (!(this.grad instanceof MlpGrad)) throw new RangeError('VarianceMeter.exact: exact statistics are implemented for MLPs (use the Monte Carlo statistics)');
+    const snap = (this.est.svrgSnapshot as MlpGrad | null) ?? undefined;
     const clusterOf = gc ? this.clustersOf(ds, sampler.clusterOf, trainIndex) : undefined;
     const r = await exactPass(this.sched, this.grad, ds, { passBatch, clusterOf, snap, coordSq: true });
     const { total } = gradStats(r, this.grad.model, B);

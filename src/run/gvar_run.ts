@@ -19,7 +19,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { writeFileAtomicSync, JsonlWriter } from '../io/atomic_file.ts';
 import { initMlpParams, type MlpConfig } from '../models/mlp.ts';
 import { MlpTrainer, type LossAcc } from './mlp_trainer.ts';
-import { MlpEstimators } from '../estimators/mlp_estimators.ts';
+import { Estimators } from '../estimators/estimators.ts';
 import { VarianceMeter } from '../estimators/measure.ts';
 import { GradientClustering } from '../cluster/gradient_clustering.ts';
 import { UsageError } from './train_config.ts';
@@ -71,7 +71,7 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
   const trainer = new MlpTrainer(sched, model, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, milestones: [], lrDecay: 0.1, labelSmoothing: 0 });
   trainer.loadParams(initMlpParams(model, new Rng(cfg.seed)));
   const batches = new EpochIterator(train, { batchSize: cfg.batch, seed: cfg.seed + 1 });
-  const est = new MlpEstimators(sched, trainer.grad, train, cfg.batch, cfg.seed);
+  const est = new Estimators(sched, trainer.grad, train, cfg.batch, cfg.seed);
   const meter = new VarianceMeter(sched, trainer.grad, est);
   const gc = new GradientClustering(sched, trainer.grad, train, {
     clusters: cfg.gcClusters, iters: cfg.gcIters, multiplier: cfg.gcMultiplier, quant: cfg.gcQuant, batch: cfg.batch, seed: cfg.seed * 7 + 5,

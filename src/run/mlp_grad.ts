@@ -8,7 +8,8 @@
 import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
 import { softmaxXent } from '../kernels/softmax_xent.ts';
-import type { Mlp } from '../models/mlp.ts';
+import { Mlp } from '../models/mlp.ts';
+import type { GradEngine, GradOptions, ClusteredLayer } from '../models/grad_engine.ts';
 
 /** Per-batch-size host→GPU inputs and per-example outputs (made once per B, kept). */
 export interface BatchIo {
@@ -20,20 +21,22 @@ export interface BatchIo {
   readonly correct: View;
 }
 
-export interface GradOptions {
-  /** per-example loss weights (GC's M·N_k/N); default: none (all 1) */
-  weights?: Float32Array;
-  /** dlogits = dscale·w·(p − q); default 1/B: the gradient of the mean loss */
-  dscale?: number;
-  labelSmoothing?: number;
-  /** false: form every layer's output gradient but not model.grads (default true) */
-  paramGrads?: boolean;
-}
+export type { GradOptions } from '../models/grad_engine.ts';
 
-export class MlpGrad {
+export class MlpGrad implements GradEngine {
   private readonly io = new Map<number, BatchIo>();
 
-  constructor(private readonly sched: Scheduler, readonly model: Mlp) {}
+  /** ownsModel: destroy() frees the model too (engines made by sibling()). */
+  constructor(private readonly sched: Scheduler, readonly model: Mlp, private readonly ownsModel = false) {}
+
+  /** Every Linear layer's weight is clustered (SPEC 7.5: biases are not). */
+  get clustered(): readonly ClusteredLayer[] {
+    return this.model.layers;
+  }
+
+  sibling(): MlpGrad {
+    return new MlpGrad(this.sched, new Mlp(this.sched, this.model.cfg), true);
+  }
 
   buffers(B: number): BatchIo {
     let b = this.io.get(B);
@@ -80,5 +83,6 @@ export class MlpGrad {
   destroy(): void {
     for (const b of this.io.values()) for (const v of Object.values(b)) this.sched.free(v);
     this.io.clear();
+    if (this.ownsModel) this.model.destroy();
   }
 }

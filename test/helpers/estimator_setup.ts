@@ -4,7 +4,7 @@
 import { testGpu } from './gpu.ts';
 import { Mlp, initMlpParams, type MlpConfig } from '../../src/models/mlp.ts';
 import { MlpGrad } from '../../src/run/mlp_grad.ts';
-import { MlpEstimators } from '../../src/estimators/mlp_estimators.ts';
+import { Estimators } from '../../src/estimators/estimators.ts';
 import { VarianceMeter } from '../../src/estimators/measure.ts';
 import { Rng } from '../../src/util/rng.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
@@ -29,7 +29,7 @@ export async function estimatorSetup(ds: Dataset, hidden: number[], B: number, s
   const model = new Mlp(sched, cfg);
   sched.upload(model.params, initMlpParams(cfg, new Rng(seed)));
   const grad = new MlpGrad(sched, model);
-  const est = new MlpEstimators(sched, grad, ds, B, seed);
+  const est = new Estimators(sched, grad, ds, B, seed);
   const meter = new VarianceMeter(sched, grad, est);
   const done = () => { meter.destroy(); est.destroy(); grad.destroy(); model.destroy(); };
   return { sched, cfg, model, grad, est, meter, done };

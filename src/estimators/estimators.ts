@@ -1,5 +1,5 @@
 // The four gradient estimators of the paper (SPEC 2.3), measured along the training
-// trajectory of an MLP. Each draw records one estimate of the mean-loss gradient into a
+// trajectory of a model (any GradEngine: the MLP, the ResNets). Each draw records one estimate of the mean-loss gradient into a
 // flat [P] buffer laid out like the parameters, and each estimator draws its batches from
 // its own seeded stream, so measuring never changes the data order of training.
 //   SG-B  : mean-loss gradient on a batch of B from its own shuffled epoch order;
@@ -11,8 +11,7 @@
 import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
 import { axpy } from '../kernels/elementwise.ts';
-import { Mlp } from '../models/mlp.ts';
-import { MlpGrad } from '../run/mlp_grad.ts';
+import type { GradEngine } from '../models/grad_engine.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { EpochIterator, gather } from '../data/batches.ts';
 import { StratifiedSampler } from '../cluster/stratified_sampler.ts';
@@ -20,24 +19,22 @@ import { StratifiedSampler } from '../cluster/stratified_sampler.ts';
 export const ESTIMATORS = ['SG-B', 'SG-2B', 'SVRG', 'GC'] as const;
 export type EstimatorName = (typeof ESTIMATORS)[number];
 
-export class MlpEstimators {
+export class Estimators {
   private readonly sgB: EpochIterator;
   private readonly sg2B: EpochIterator;
   private readonly svrgBatches: EpochIterator;
-  private readonly snapModel: Mlp;
-  private readonly snapGrad: MlpGrad;
+  private readonly snapGrad: GradEngine;
   private readonly mu: View;
   private readonly est: View;
   private sampler: StratifiedSampler | null = null;
   private svrgReady = false;
 
-  constructor(private readonly sched: Scheduler, private readonly grad: MlpGrad, private readonly ds: Dataset, private readonly B: number, seed: number) {
+  constructor(private readonly sched: Scheduler, private readonly grad: GradEngine, private readonly ds: Dataset, private readonly B: number, seed: number) {
     // Independent streams: seeds derived from the run seed, never the training iterator's.
     this.sgB = new EpochIterator(ds, { batchSize: B, seed: seed * 4 + 101 });
     this.sg2B = new EpochIterator(ds, { batchSize: 2 * B, seed: seed * 4 + 102 });
     this.svrgBatches = new EpochIterator(ds, { batchSize: B, seed: seed * 4 + 103 });
-    this.snapModel = new Mlp(sched, grad.model.cfg);
-    this.snapGrad = new MlpGrad(sched, this.snapModel);
+    this.snapGrad = grad.sibling();
     this.mu = sched.alloc(grad.model.layout.total, 'svrg.mu');
     this.est = sched.alloc(grad.model.layout.total, 'svrg.est');
   }
@@ -53,7 +50,7 @@ export class MlpEstimators {
 
   /** The gradient engine at SVRG's snapshot θ_snap, null before the first snapshot (the
    *  exact SVRG variance compares per-example gradients at θ and θ_snap). */
-  get svrgSnapshot(): MlpGrad | null {
+  get svrgSnapshot(): GradEngine | null {
     return this.svrgReady ? this.snapGrad : null;
   }
 
@@ -70,14 +67,14 @@ export class MlpEstimators {
 
   /** SVRG snapshot: θ_snap = θ, μ = ∇L over the whole training set at θ_snap. */
   async snapshotSvrg(passBatch: number): Promise<void> {
-    this.sched.copy(this.grad.model.params, this.snapModel.params);
+    this.sched.copy(this.grad.model.params, this.snapGrad.model.params);
     this.sched.upload(this.mu, new Float32Array(this.P));
     for (let start = 0; start < this.ds.n; start += passBatch) {
       const idx = Uint32Array.from({ length: Math.min(passBatch, this.ds.n - start) }, (_, j) => start + j);
       const { x, y } = gather(this.ds, idx);
       // dscale 1 gives the SUM of per-example gradients; add it with weight 1/N.
       this.snapGrad.compute(x, y, { dscale: 1 });
-      axpy(this.sched, { x: this.snapModel.grads, y: this.mu }, { a: 1 / this.ds.n });
+      axpy(this.sched, { x: this.snapGrad.model.grads, y: this.mu }, { a: 1 / this.ds.n });
       this.sched.submit();
     }
     await this.sched.finish();
@@ -105,7 +102,7 @@ export class MlpEstimators {
         this.grad.compute(b.x, b.y);
         this.sched.copy(m.grads, this.est);
         this.snapGrad.compute(b.x, b.y);
-        axpy(this.sched, { x: this.snapModel.grads, y: this.est }, { a: -1 });
+        axpy(this.sched, { x: this.snapGrad.model.grads, y: this.est }, { a: -1 });
         axpy(this.sched, { x: this.mu, y: this.est }, { a: 1 });
         this.sched.submit();
         return this.est;
@@ -122,7 +119,6 @@ export class MlpEstimators {
 
   destroy(): void {
     this.snapGrad.destroy();
-    this.snapModel.destroy();
     this.sched.free(this.mu);
     this.sched.free(this.est);
   }
