@@ -8,6 +8,7 @@ import { softmaxXentCheck } from './softmax_xent.ts';
 import { sgdCheck } from './sgd.ts';
 import { gcCheck, gcLayerCheck } from './gc.ts';
 import { gvarCheck, varianceStatsCheck } from './gvar.ts';
+import { augmentCheck } from './augment.ts';
 
 export function kernelChecks(): KernelCheck[] {
   const checks: KernelCheck[] = [];
@@ -40,5 +41,8 @@ export function kernelChecks(): KernelCheck[] {
   checks.push(gcCheck({ op: 'gc_scatter', B: 37, C: 13, D: 29, beta: 1, scale: 0.01, special: true }, 7));
   checks.push(gcCheck({ op: 'pe_sqnorm_accum', B: 37, beta: 1, bias: true }, 7));
   checks.push(gcLayerCheck({ B: 9, C: 5, layers: [[7, 3], [3, 2]], bias: true }, 7));
+  // augment: random offsets at odd sizes, then every extreme crop corner with and without a flip.
+  checks.push(augmentCheck({ B: 3, C: 3, H: 9, W: 9, pad: 2 }, 8));
+  checks.push(augmentCheck({ B: 9, C: 3, H: 7, W: 5, pad: 2, offsets: 'extremes' }, 8));
   return checks;
 }

@@ -46,7 +46,8 @@ export interface EpochState {
   rngAtEpoch: number[];
 }
 
-/** Copies the rows `indices` of `ds` into a fresh batch (x: B×dim, y: B). */
+/** Copies the items `indices` of `ds` into a fresh batch (x: B×dim, y: B), through
+ *  ds.rowIndex when the dataset is a view. */
 export function gather(ds: Dataset, indices: Uint32Array): { x: Float32Array; y: Uint32Array } {
   const B = indices.length;
   const x = new Float32Array(B * ds.dim);
@@ -54,7 +55,8 @@ export function gather(ds: Dataset, indices: Uint32Array): { x: Float32Array; y:
   for (let b = 0; b < B; b++) {
     const i = indices[b];
     if (i >= ds.n) throw new RangeError(`gather: index ${i} out of range for a dataset of ${ds.n} items`);
-    x.set(ds.x.subarray(i * ds.dim, (i + 1) * ds.dim), b * ds.dim);
+    const r = ds.rowIndex ? ds.rowIndex[i] : i; // a view's duplicates share one stored row
+    x.set(ds.x.subarray(r * ds.dim, (r + 1) * ds.dim), b * ds.dim);
     y[b] = ds.y[i];
   }
   return { x, y };

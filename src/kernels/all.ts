@@ -9,6 +9,7 @@ import { softmaxXentKernel, lanesFor } from './softmax_xent.ts';
 import { sgdKernel } from './sgd.ts';
 import { allGcKernels } from './gc.ts';
 import { gvarKernel } from './gvar.ts';
+import { augmentKernel } from './augment.ts';
 
 export function allKernels(): Kernel<any>[] {
   const ks: Kernel<any>[] = [];
@@ -23,5 +24,6 @@ export function allKernels(): Kernel<any>[] {
   // gc: every entry point at the workgroup shape its call launches by default.
   ks.push(...allGcKernels());
   for (const op of ['gvar_moments', 'gvar_partials', 'abs_diff_partials'] as const) ks.push(gvarKernel(op));
+  ks.push(augmentKernel());
   return ks;
 }
