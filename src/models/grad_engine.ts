@@ -56,3 +56,30 @@ export interface GradEngine {
   setMode?(mode: 'train' | 'eval'): void;
   destroy(): void;
 }
+
+/** Per-batch-size host→GPU inputs and per-example outputs (made once per B, kept). */
+export interface BatchIo {
+  readonly x: View;
+  readonly y: View;
+  readonly w: View;
+  /** per-example loss (weighted) and argmax == label, of the last computation at this B */
+  readonly loss: View;
+  readonly correct: View;
+}
+
+/** What a trainer and an evaluator need on top of a gradient: the batch buffers, recording
+ *  without upload or submit, and the forward pass alone. */
+export interface TrainableEngine extends GradEngine {
+  /** number of classes K and floats per input example */
+  readonly classes: number;
+  readonly inputSize: number;
+  buffers(B: number): BatchIo;
+  /** compute() on inputs already in buffers(B): records, does not upload or submit */
+  recordFromUploaded(B: number, o?: GradOptions): void;
+  /** records the forward pass of x [B, inputSize] and returns the logits view [B, K] */
+  forward(x: View, B: number): View;
+  /** where the loss kernel writes dlogits for batch B */
+  dlogits(B: number): View;
+  /** the largest batch evaluate() should use (activation memory); a multiple of 64 */
+  readonly evalBatch?: number;
+}

@@ -9,25 +9,30 @@ import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
 import { softmaxXent } from '../kernels/softmax_xent.ts';
 import { Mlp } from '../models/mlp.ts';
-import type { GradEngine, GradOptions, ClusteredLayer } from '../models/grad_engine.ts';
+import type { TrainableEngine, GradOptions, ClusteredLayer, BatchIo } from '../models/grad_engine.ts';
 
-/** Per-batch-size host→GPU inputs and per-example outputs (made once per B, kept). */
-export interface BatchIo {
-  readonly x: View;
-  readonly y: View;
-  readonly w: View;
-  /** per-example loss (weighted) and argmax == label, of the last computation at this B */
-  readonly loss: View;
-  readonly correct: View;
-}
+export type { BatchIo } from '../models/grad_engine.ts';
 
 export type { GradOptions } from '../models/grad_engine.ts';
 
-export class MlpGrad implements GradEngine {
+export class MlpGrad implements TrainableEngine {
   private readonly io = new Map<number, BatchIo>();
 
   /** ownsModel: destroy() frees the model too (engines made by sibling()). */
   constructor(private readonly sched: Scheduler, readonly model: Mlp, private readonly ownsModel = false) {}
+
+  get classes(): number {
+    return this.model.cfg.classes;
+  }
+  get inputSize(): number {
+    return this.model.cfg.inputDim;
+  }
+  forward(x: View, B: number): View {
+    return this.model.forward(x, B);
+  }
+  dlogits(B: number): View {
+    return this.model.dlogits(B);
+  }
 
   /** Every Linear layer's weight is clustered (SPEC 7.5: biases are not). */
   get clustered(): readonly ClusteredLayer[] {

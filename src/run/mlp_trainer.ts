@@ -1,123 +1,18 @@
-// One SGD step of the MLP on the GPU, as recorded passes: upload the batch, forward, fused
-// softmax + cross-entropy (per-example loss, correctness and dlogits in one pass), backward,
-// torch.optim.SGD update — then one submit. Nothing waits inside a step; the per-example
-// loss and correctness of the last step stay on the GPU until someone asks for them.
-// Environment-agnostic: the Node CLI and the browser page drive the same trainer.
+// The MLP's trainer: the generic SGD Trainer (src/run/trainer.ts) on an MlpGrad, keeping the
+// model and its engine at hand for the MNIST code, the estimators and the browser page.
 import type { Scheduler } from '../sched/scheduler.ts';
-import type { View } from '../kernels/kernel.ts';
-import { softmaxXent } from '../kernels/softmax_xent.ts';
-import { sgd } from '../kernels/sgd.ts';
 import { Mlp, type MlpConfig } from '../models/mlp.ts';
 import { MlpGrad } from './mlp_grad.ts';
-import type { Dataset } from '../data/dataset.ts';
+import { Trainer, type SgdHyper } from './trainer.ts';
 
-export interface SgdHyper {
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  /** iterations at which the learning rate is multiplied by lrDecay */
-  milestones: readonly number[];
-  lrDecay: number;
-  labelSmoothing: number;
-}
+export { PAPER_MNIST_SGD, type SgdHyper, type LossAcc } from './trainer.ts';
 
-/** The paper's MNIST MLP settings (SPEC 4.2): lr 0.02, momentum 0.5, wd 5e-4, constant lr. */
-export const PAPER_MNIST_SGD: SgdHyper = { lr: 0.02, momentum: 0.5, weightDecay: 5e-4, milestones: [], lrDecay: 0.1, labelSmoothing: 0 };
-
-/** Eval batches are 1024 rows so each batch's outputs start at a 64-element boundary. */
-const EVAL_BATCH = 1024;
-
-export interface LossAcc { loss: number; acc: number }
-
-export class MlpTrainer {
+export class MlpTrainer extends Trainer<MlpGrad> {
   readonly model: Mlp;
-  /** the gradient engine, shared with estimator draws and statistics passes */
-  readonly grad: MlpGrad;
-  /** torch.optim.SGD creates momentum buffers on the first step; until then buf = d. */
-  momentumStarted = false;
-  private lastB = 0;
 
-  constructor(private readonly sched: Scheduler, readonly cfg: MlpConfig, readonly hyper: SgdHyper) {
-    this.model = new Mlp(sched, cfg);
-    this.grad = new MlpGrad(sched, this.model);
+  constructor(sched: Scheduler, readonly cfg: MlpConfig, hyper: SgdHyper) {
+    const model = new Mlp(sched, cfg);
+    super(sched, new MlpGrad(sched, model, true), hyper);
+    this.model = model;
   }
-
-  /** lr0 · decay^(milestones passed), milestones counted in completed iterations. */
-  lrAt(iter: number): number {
-    return this.hyper.lr * this.hyper.lrDecay ** this.hyper.milestones.filter((m) => iter >= m).length;
-  }
-
-  /** Records and submits one SGD step on (x [B, inputDim], y [B]) at iteration `iter`
-   *  (completed steps before this one, which sets the learning rate). */
-  step(x: Float32Array, y: Uint32Array, iter: number): void {
-    const B = y.length;
-    const io = this.grad.buffers(B);
-    this.sched.upload(io.x, x);
-    this.sched.upload(io.y, y);
-    this.grad.recordFromUploaded(B, { labelSmoothing: this.hyper.labelSmoothing });
-    const m = this.model;
-    sgd(this.sched, { p: m.params, g: m.grads, buf: m.momenta }, {
-      n: m.layout.total, lr: this.lrAt(iter), momentum: this.hyper.momentum, dampening: 0,
-      weightDecay: this.hyper.weightDecay, nesterov: false, first: !this.momentumStarted,
-    });
-    this.momentumStarted = true;
-    this.lastB = B;
-    this.sched.submit();
-  }
-
-  /** Mean loss and accuracy of the last step's batch (reads 2·B floats back). */
-  async lastBatch(): Promise<LossAcc> {
-    const io = this.grad.buffers(this.lastB);
-    const [loss, correct] = [await this.sched.read(io.loss), await this.sched.read(io.correct)];
-    return { loss: mean(loss), acc: mean(correct) };
-  }
-
-  /** Loss and accuracy over a whole dataset: every batch's outputs land in one buffer pair,
-   *  read back once at the end. */
-  async evaluate(ds: Dataset): Promise<LossAcc> {
-    const loss = this.sched.alloc(ds.n, 'eval.loss');
-    const correct = this.sched.alloc(ds.n, 'eval.correct');
-    try {
-      for (let start = 0; start < ds.n; start += EVAL_BATCH) {
-        const B = Math.min(EVAL_BATCH, ds.n - start);
-        const io = this.grad.buffers(B);
-        this.sched.upload(io.x, ds.x.subarray(start * ds.dim, (start + B) * ds.dim));
-        this.sched.upload(io.y, ds.y.subarray(start, start + B));
-        const logits = this.model.forward(io.x, B);
-        const at = (v: View) => ({ buffer: v.buffer, offset: start, length: B });
-        softmaxXent(this.sched, { logits, labels: io.y, loss: at(loss), correct: at(correct), dlogits: this.model.dlogits(B) }, { B, K: this.cfg.classes });
-        // The next batch's upload must not overtake this batch's passes: submit now.
-        this.sched.submit();
-      }
-      return { loss: mean(await this.sched.read(loss)), acc: mean(await this.sched.read(correct)) };
-    } finally {
-      this.sched.free(loss);
-      this.sched.free(correct);
-    }
-  }
-
-  async readParams(): Promise<Float32Array> {
-    return this.sched.read(this.model.params);
-  }
-  async readMomenta(): Promise<Float32Array> {
-    return this.sched.read(this.model.momenta);
-  }
-  loadParams(flat: Float32Array): void {
-    this.sched.upload(this.model.params, flat);
-  }
-  loadMomenta(flat: Float32Array): void {
-    this.sched.upload(this.model.momenta, flat);
-    this.momentumStarted = true;
-  }
-
-  destroy(): void {
-    this.grad.destroy();
-    this.model.destroy();
-  }
-}
-
-function mean(a: Float32Array): number {
-  let s = 0;
-  for (const v of a) s += v;
-  return s / a.length;
 }
