@@ -8,6 +8,9 @@ import { softmaxXentCheck } from './softmax_xent.ts';
 import { sgdCheck } from './sgd.ts';
 import { gcCheck, gcLayerCheck } from './gc.ts';
 import { gvarCheck, varianceStatsCheck } from './gvar.ts';
+import { poolCheck } from './pool.ts';
+import { resnetOpsCheck } from './resnet_ops.ts';
+import { batchnormCheck } from './batchnorm.ts';
 import { augmentCheck } from './augment.ts';
 
 export function kernelChecks(): KernelCheck[] {
@@ -44,5 +47,14 @@ export function kernelChecks(): KernelCheck[] {
   // augment: random offsets at odd sizes, then every extreme crop corner with and without a flip.
   checks.push(augmentCheck({ B: 3, C: 3, H: 9, W: 9, pad: 2 }, 8));
   checks.push(augmentCheck({ B: 9, C: 3, H: 7, W: 5, pad: 2, offsets: 'extremes' }, 8));
+  // ResNet pieces: the two max pools (one with ties), the global average pool, the residual
+  // add + ReLU, the option-A shortcut (accumulating backward) and BatchNorm in both modes.
+  checks.push(poolCheck({ op: 'max', B: 2, Cch: 3, H: 11, W: 13, k: 3, s: 2, p: 1 }, 9));
+  checks.push(poolCheck({ op: 'max', B: 3, Cch: 5, H: 9, W: 7, k: 2, s: 2, p: 0, ties: true }, 9));
+  checks.push(poolCheck({ op: 'avg', B: 3, Cch: 5, H: 7, W: 7 }, 9));
+  checks.push(resnetOpsCheck({ op: 'add_relu', n: 301, twoGrads: true }, 10));
+  checks.push(resnetOpsCheck({ op: 'shortcut_a', B: 3, Cin: 5, H: 9, W: 7, pad: 2, beta: 1 }, 10));
+  checks.push(batchnormCheck({ mode: 'train', B: 3, Cch: 5, H: 7, W: 9, relu: true }, 11));
+  checks.push(batchnormCheck({ mode: 'eval', B: 3, Cch: 5, H: 7, W: 9, relu: true }, 11));
   return checks;
 }

@@ -10,6 +10,9 @@ import { sgdKernel } from './sgd.ts';
 import { allGcKernels } from './gc.ts';
 import { gvarKernel } from './gvar.ts';
 import { augmentKernel } from './augment.ts';
+import { allPoolKernels } from './pool.ts';
+import { allResnetOpsKernels } from './resnet_ops.ts';
+import { allBatchnormKernels } from './batchnorm.ts';
 
 export function allKernels(): Kernel<any>[] {
   const ks: Kernel<any>[] = [];
@@ -25,5 +28,6 @@ export function allKernels(): Kernel<any>[] {
   ks.push(...allGcKernels());
   for (const op of ['gvar_moments', 'gvar_partials', 'abs_diff_partials'] as const) ks.push(gvarKernel(op));
   ks.push(augmentKernel());
+  ks.push(...allPoolKernels(), ...allResnetOpsKernels(), ...allBatchnormKernels());
   return ks;
 }
