@@ -4,6 +4,7 @@ import { doctorCommand } from './cli/doctor.ts';
 import { trainCommand } from './cli/train.ts';
 import { runCommand } from './cli/run.ts';
 import { statsCommand } from './cli/stats.ts';
+import { sweepCommand } from './cli/sweep.ts';
 import { GpuError } from './gpu/errors.ts';
 
 const program = new Command('gradvar')
@@ -14,6 +15,7 @@ program.addCommand(doctorCommand());
 program.addCommand(trainCommand());
 program.addCommand(runCommand());
 program.addCommand(statsCommand());
+program.addCommand(sweepCommand());
 
 try {
   await program.parseAsync(process.argv);

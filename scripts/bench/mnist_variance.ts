@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { flags } from './common.ts';
 import { requestGpu, describeGpu, type Backend } from '../../src/gpu/device.ts';
 import { gvarRunConfig, type GvarRunConfig } from '../../src/run/gvar_config.ts';
-import { runMnistVariance, type GvarPhases } from '../../src/run/gvar_run.ts';
+import { runVariance, type GvarPhases } from '../../src/run/gvar_run.ts';
 
 const f = flags();
 const iters = f.iters ?? '938';
@@ -38,10 +38,10 @@ const row = (name: string, p: GvarPhases) =>
 try {
   const rows: string[] = [];
   if (f['no-baseline'] !== 'true') {
-    const base = await runMnistVariance(config('train-only', false), () => {}, gpu);
+    const base = await runVariance(config('train-only', false), () => {}, gpu);
     rows.push(row('training only', base.phases));
   }
-  const full = await runMnistVariance(config('measured', true), () => {}, gpu);
+  const full = await runVariance(config('measured', true), () => {}, gpu);
   rows.push(row('training + 4 estimators', full.phases));
   console.log(`\n${iters} iterations, n = ${f.draws ?? 50}, exact ${f.exact === 'true' ? 'on' : 'off'}; seconds:`);
   console.log(`${'run'.padEnd(22)} ${'total'.padStart(8)} ${'training'.padStart(9)} ${'snapshots'.padStart(10)} ${'Monte Carlo'.padStart(12)} ${'exact'.padStart(7)}`);

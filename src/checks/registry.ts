@@ -12,6 +12,10 @@ import { poolCheck } from './pool.ts';
 import { resnetOpsCheck } from './resnet_ops.ts';
 import { batchnormCheck } from './batchnorm.ts';
 import { augmentCheck } from './augment.ts';
+import { convChunkCheck, convLayerCheck, convUstepCheck } from './conv_stats.ts';
+import { rfCheck } from './rf.ts';
+import { rfGcCheck } from './rf_gc.ts';
+import { conv2dCheck } from './conv2d.ts';
 
 export function kernelChecks(): KernelCheck[] {
   const checks: KernelCheck[] = [];
@@ -56,5 +60,25 @@ export function kernelChecks(): KernelCheck[] {
   checks.push(resnetOpsCheck({ op: 'shortcut_a', B: 3, Cin: 5, H: 9, W: 7, pad: 2, beta: 1 }, 10));
   checks.push(batchnormCheck({ mode: 'train', B: 3, Cch: 5, H: 7, W: 9, relu: true }, 11));
   checks.push(batchnormCheck({ mode: 'eval', B: 3, Cch: 5, H: 7, W: 9, relu: true }, 11));
+  // conv_stats: one chunk's unfold / per-example gradients / both GG contractions; two conv
+  // layers' A-step terms and norms by each contraction against explicit gradients; U-step rows.
+  checks.push(convChunkCheck({ layer: { Cin: 3, H: 9, W: 9, Cout: 5, kh: 3, kw: 3, stride: 2, pad: 1 }, B: 3, n0: 1, nb: 2 }, 12));
+  for (const t of ['type1', 'type2'] as const) {
+    const layers = [{ Cin: 3, H: 9, W: 9, Cout: 5, kh: 3, kw: 3, stride: 1, pad: 1 }, { Cin: 5, H: 7, W: 7, Cout: 6, kh: 3, kw: 3, stride: 2, pad: 1 }];
+    checks.push(convLayerCheck({ layers, B: 3, C: 7, force: { cg: t, gg: t }, bias: true }, 12));
+  }
+  checks.push(convUstepCheck({ layer: { Cin: 3, H: 9, W: 9, Cout: 5, kh: 5, kw: 5, stride: 1, pad: 0 }, B: 3 }, 12));
+  // rf, rf_gc: every entry point on a small random bank of several students.
+  checks.push(rfCheck({ op: 'rf_sgd_step', H: 36, M: 3, B: 5, K: 2 }, 13), rfCheck({ op: 'rf_grad', H: 36, M: 3, J: 5, count: 3 }, 13));
+  checks.push(rfCheck({ op: 'rf_coef', H: 36, M: 3, J: 9 }, 13), rfCheck({ op: 'rf_scatter', H: 36, M: 2, J: 3, count: 9, C: 3 }, 13));
+  checks.push(rfCheck({ op: 'rf_gvar', H: 36, M: 1, J: 3, n: 3 }, 13));
+  checks.push(rfGcCheck({ op: 'rf_gc_assign', H: 36, M: 3, per: 13, C: 3, B: 4 }, 13), rfGcCheck({ op: 'rf_gc_update', H: 36, M: 3, per: 13, C: 3 }, 13));
+  // conv2d: forward with bias and ReLU, backward-input accumulating (beta 1) at stride 2,
+  // backward-weight split in 2, bias gradient; odd sizes.
+  const conv = { B: 3, Cin: 5, H: 9, W: 7, Cout: 6, kh: 3, kw: 3, pad: 1 };
+  checks.push(conv2dCheck({ op: 'forward', ...conv, stride: 1, bias: true, relu: true }, 14));
+  checks.push(conv2dCheck({ op: 'backward_input', ...conv, stride: 2, beta: 1 }, 14));
+  checks.push(conv2dCheck({ op: 'backward_weight', ...conv, stride: 2, splits: 2 }, 14));
+  checks.push(conv2dCheck({ op: 'bias_grad', ...conv, stride: 1, beta: 1 }, 14));
   return checks;
 }

@@ -8,14 +8,20 @@
 //           divided by N_k on the host into the rank-1 centres c_k, d_k.
 // Centres persist across snapshots (warm start); sizes are recomputed each A-pass.
 //
+// Conv layers (SPEC 1.4, 1.6, 7.6): the A-step terms through convLayerTerms (the exact
+// per-example conv gradient, by the contraction the cost formulas pick), the U-step rows as
+// the spatial mean of the unfolded patches and the spatial sum of the output gradients.
+//
 // GPU memory, per layer: Ci [C, din], Co [C, dout] (centres), Si, So (U-pass sums, same
-// shapes). Shared: dist [B, C], counts [C] (the N_k multiplier source), td [C] (per-cluster
+// shapes); per batch size with conv layers, the conv scratch and the U rows [B, widest]. Shared: dist [B, C], counts [C] (the N_k multiplier source), td [C] (per-cluster
 // distortion), assignAll [batches × Bpad] u32. Gradients are those of the batch-MEAN loss,
 // as in the paper's code (SPEC 7.4), and biases are not clustered (SPEC 7.5).
 import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
 import { gcAssign, gcCount, gcLayerTerms, gcScatter, gcScratch, type GcScratch } from '../kernels/gc.ts';
-import type { GradEngine } from '../models/grad_engine.ts';
+import { convLayerTerms, convScratch, freeConvScratch, convUstepRows, type ConvScratch } from '../kernels/conv_stats_layer.ts';
+import type { ConvGeometry } from '../kernels/conv_stats.ts';
+import type { GradEngine, ConvLayerShape } from '../models/grad_engine.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { EpochIterator, gather } from '../data/batches.ts';
 import { splitSmallest, clusterSizes } from './split.ts';
@@ -37,7 +43,13 @@ export interface GcOptions {
   seed: number;
   /** rescales a down and δ up while summing (cancels; float32 range), the code's 100 */
   stable?: number;
+  /** the training loss's label smoothing (SPEC 5.5): gradients of the same loss */
+  labelSmoothing?: number;
 }
+
+/** What continues clustering exactly after a restart: the Rng, the previous sizes, and the
+ *  centres (warm start), per clustered layer. */
+export interface GcState { rng: number[]; sizes: Float32Array | null; centres: Array<{ Ci: Float32Array; Co: Float32Array }> }
 
 export interface GcSnapshotResult {
   /** cluster of every training example */
@@ -52,13 +64,14 @@ export interface GcSnapshotResult {
 const pad64 = (n: number) => Math.ceil(n / 64) * 64;
 
 export class GradientClustering {
-  private readonly layers: Array<{ din: number; dout: number; Ci: View; Co: View; Si: View; So: View }>;
+  private readonly layers: Array<{ din: number; dout: number; conv?: ConvLayerShape; Ci: View; Co: View; Si: View; So: View }>;
+  private readonly convScratches = new Map<number, { s: ConvScratch; Ais: View; Gos: View }>();
   private readonly counts: View;
   private readonly td: View;
   private readonly dist: View;
   private readonly batchAssign: View;
   private readonly scratch = new Map<number, GcScratch>();
-  private readonly rng: Rng;
+  private rng: Rng;
   /** sizes of the previous partition, null before the first A-pass */
   private sizes: Float32Array | null = null;
   private assignAll: View | null = null;
@@ -75,7 +88,7 @@ export class GradientClustering {
         sched.upload(v, h);
         return v;
       };
-      return { din: L.din, dout: L.dout, Ci: init(C, L.din), Co: init(C, L.dout), Si: sched.alloc(C * L.din, 'gc.Si'), So: sched.alloc(C * L.dout, 'gc.So') };
+      return { din: L.din, dout: L.dout, conv: L.conv, Ci: init(C, L.din), Co: init(C, L.dout), Si: sched.alloc(C * L.din, 'gc.Si'), So: sched.alloc(C * L.dout, 'gc.So') };
     });
     this.counts = sched.alloc(C, 'gc.counts');
     this.td = sched.alloc(C, 'gc.td');
@@ -87,6 +100,25 @@ export class GradientClustering {
     let s = this.scratch.get(B);
     if (!s) this.scratch.set(B, (s = gcScratch(this.sched, B, this.opts.clusters)));
     return s;
+  }
+
+  private geometry(conv: ConvLayerShape, B: number): ConvGeometry {
+    return { B, ...conv };
+  }
+
+  /** Conv scratch and U-step row buffers for batch size B (made once, kept). */
+  private convFor(B: number): { s: ConvScratch; Ais: View; Gos: View } {
+    let c = this.convScratches.get(B);
+    if (!c) {
+      const convs = this.layers.filter((L) => L.conv);
+      c = {
+        s: convScratch(this.sched, convs.map((L) => this.geometry(L.conv!, B)), this.opts.clusters),
+        Ais: this.sched.alloc(B * Math.max(...convs.map((L) => L.din)), 'gc.Ais'),
+        Gos: this.sched.alloc(B * Math.max(...convs.map((L) => L.dout)), 'gc.Gos'),
+      };
+      this.convScratches.set(B, c);
+    }
+    return c;
   }
 
   /** Runs `iters` A/U rounds and returns the final partition. BatchNorm models run the
@@ -137,11 +169,13 @@ export class GradientClustering {
     for (let b = 0; b < nb; b++) {
       const batch = order.next();
       const B = batch.size;
-      this.grad.compute(batch.x, batch.y, { paramGrads: false });
+      this.grad.compute(batch.x, batch.y, { paramGrads: false, labelSmoothing: this.opts.labelSmoothing ?? 0 });
       const dist = { ...this.dist, length: B * C };
       this.layers.forEach((L, l) => {
         const { A, G } = this.grad.layerFactors(B, l);
-        gcLayerTerms(this.sched, { A, G, Ci: L.Ci, Co: L.Co, dist, scratch: this.scratchFor(B) }, { B, din: L.din, dout: L.dout, C, beta: l === 0 ? 0 : 1 });
+        const beta = l === 0 ? 0 : 1;
+        if (L.conv) convLayerTerms(this.sched, { x: A, dy: G, Ci: L.Ci, Co: L.Co, dist, scratch: this.convFor(B).s }, this.geometry(L.conv, B), C, beta);
+        else gcLayerTerms(this.sched, { A, G, Ci: L.Ci, Co: L.Co, dist, scratch: this.scratchFor(B) }, { B, din: L.din, dout: L.dout, C, beta });
       });
       const assign: View = { buffer: this.assignAll.buffer, offset: b * Bpad, length: B };
       const best = { ...this.scratchFor(B).aa }; // free after the layer terms: [B] floats
@@ -164,14 +198,23 @@ export class GradientClustering {
     for (let b = 0; b < order.batchesPerEpoch; b++) {
       const batch = order.next();
       const B = batch.size;
-      this.grad.compute(batch.x, batch.y, { paramGrads: false });
+      this.grad.compute(batch.x, batch.y, { paramGrads: false, labelSmoothing: this.opts.labelSmoothing ?? 0 });
       const ba = { ...this.batchAssign, length: B };
       this.sched.upload(ba, Uint32Array.from(batch.indices, (i) => assign[i]));
       this.layers.forEach((L, l) => {
         const { A, G } = this.grad.layerFactors(B, l);
         const beta = b === 0 ? 0 : 1;
-        gcScatter(this.sched, { assign: ba, X: A, S: L.Si }, { B, C, D: L.din, beta, scale: 1 / stable });
-        gcScatter(this.sched, { assign: ba, X: G, S: L.So }, { B, C, D: L.dout, beta, scale: stable });
+        if (L.conv) {
+          // Rows already carry 1/stable and stable (SPEC 7.6: mean of patches, sum of δ).
+          const c = this.convFor(B);
+          const Ais = { ...c.Ais, length: B * L.din }, Gos = { ...c.Gos, length: B * L.dout };
+          convUstepRows(this.sched, { x: A, dy: G, Ais, Gos }, this.geometry(L.conv, B), { stable });
+          gcScatter(this.sched, { assign: ba, X: Ais, S: L.Si }, { B, C, D: L.din, beta, scale: 1 });
+          gcScatter(this.sched, { assign: ba, X: Gos, S: L.So }, { B, C, D: L.dout, beta, scale: 1 });
+        } else {
+          gcScatter(this.sched, { assign: ba, X: A, S: L.Si }, { B, C, D: L.din, beta, scale: 1 / stable });
+          gcScatter(this.sched, { assign: ba, X: G, S: L.So }, { B, C, D: L.dout, beta, scale: stable });
+        }
       });
       this.sched.submit();
     }
@@ -189,10 +232,31 @@ export class GradientClustering {
     }
   }
 
+  async state(): Promise<GcState> {
+    const centres = [];
+    for (const L of this.layers) centres.push({ Ci: await this.sched.read(L.Ci), Co: await this.sched.read(L.Co) });
+    return { rng: this.rng.state(), sizes: this.sizes, centres };
+  }
+
+  restore(s: GcState): void {
+    if (s.centres.length !== this.layers.length) throw new RangeError(`GradientClustering.restore: ${s.centres.length} layers saved, the model clusters ${this.layers.length}`);
+    this.rng = Rng.fromState(s.rng);
+    this.sizes = s.sizes;
+    this.layers.forEach((L, l) => {
+      this.sched.upload(L.Ci, s.centres[l].Ci);
+      this.sched.upload(L.Co, s.centres[l].Co);
+    });
+  }
+
   destroy(): void {
     for (const L of this.layers) for (const v of [L.Ci, L.Co, L.Si, L.So]) this.sched.free(v);
     for (const v of [this.counts, this.td, this.dist, this.batchAssign]) this.sched.free(v);
     if (this.assignAll) this.sched.free(this.assignAll);
     for (const s of this.scratch.values()) this.sched.free(s.all);
+    for (const c of this.convScratches.values()) {
+      freeConvScratch(this.sched, c.s);
+      this.sched.free(c.Ais);
+      this.sched.free(c.Gos);
+    }
   }
 }

@@ -13,6 +13,10 @@ import { augmentKernel } from './augment.ts';
 import { allPoolKernels } from './pool.ts';
 import { allResnetOpsKernels } from './resnet_ops.ts';
 import { allBatchnormKernels } from './batchnorm.ts';
+import { allConvStatsKernels } from './conv_stats.ts';
+import { allRfKernels } from './rf.ts';
+import { allRfGcKernels } from './rf_gc.ts';
+import { allConv2dKernels } from './conv2d.ts';
 
 export function allKernels(): Kernel<any>[] {
   const ks: Kernel<any>[] = [];
@@ -29,5 +33,11 @@ export function allKernels(): Kernel<any>[] {
   for (const op of ['gvar_moments', 'gvar_partials', 'abs_diff_partials'] as const) ks.push(gvarKernel(op));
   ks.push(augmentKernel());
   ks.push(...allPoolKernels(), ...allResnetOpsKernels(), ...allBatchnormKernels());
+  // conv_stats: every entry point at its default workgroup size.
+  ks.push(...allConvStatsKernels());
+  // rf, rf_gc: many random-features students per dispatch, every entry point.
+  ks.push(...allRfKernels(), ...allRfGcKernels());
+  // conv2d: every entry point and forward epilogue at the default 8×8 workgroup.
+  ks.push(...allConv2dKernels());
   return ks;
 }

@@ -16,7 +16,7 @@ export interface ParamBuffers {
 
 /** Spatial geometry of a clustered conv layer (NCHW input [B, Cin, H, W], weight
  *  [Cout, Cin, kh, kw], zero padding). */
-export interface ConvShape {
+export interface ConvLayerShape {
   Cin: number; H: number; W: number; Cout: number; kh: number; kw: number; stride: number; pad: number;
 }
 
@@ -28,7 +28,7 @@ export interface ClusteredLayer {
   readonly name: string;
   readonly din: number;
   readonly dout: number;
-  readonly conv?: ConvShape;
+  readonly conv?: ConvLayerShape;
 }
 
 export interface GradOptions {
@@ -82,4 +82,12 @@ export interface TrainableEngine extends GradEngine {
   dlogits(B: number): View;
   /** the largest batch evaluate() should use (activation memory); a multiple of 64 */
   readonly evalBatch?: number;
+  sibling(): TrainableEngine;
+  /** Engine state beyond the parameters that a run checkpoint must keep (augmentation Rng,
+   *  BatchNorm running statistics); engines without any leave these out. */
+  saveState?(): Promise<EngineState>;
+  loadState?(s: EngineState): void;
 }
+
+/** JSON-safe metadata and named flat tensors. */
+export interface EngineState { meta: unknown; tensors: Record<string, Float32Array> }

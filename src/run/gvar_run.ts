@@ -1,5 +1,5 @@
-// `gradvar run mnist`: trains the MLP with plain SGD-B (SPEC 0) and, along that one
-// trajectory, measures the variance of SG-B, SG-2B, SVRG and GC: snapshots (SVRG's control
+// `gradvar run <dataset>`: trains a model (the MLP, or a ResNet) with plain SGD-B (SPEC 0)
+// and, along that one trajectory, measures the variance of SG-B, SG-2B, SVRG and GC: snapshots (SVRG's control
 // variate, Gradient Clustering) every snapEvery iterations from gvarStart, Monte Carlo and
 // exact statistics (SG-B, SG-2B, SVRG, GC closed forms over --exact-subset, logged as
 // exact.var) every logEvery iterations once a snapshot exists. The estimators draw
@@ -8,17 +8,16 @@
 // Writes runs/<name>/log.jsonl (training records every 10 iterations and one variance record
 // per log point), config.json, variance.svg, normalized_variance.svg, exact_vs_mc.svg and
 // report.html; prints a table of the last logged variances.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requestGpu, describeGpu, type Gpu } from '../gpu/device.ts';
 import { Scheduler } from '../sched/scheduler.ts';
-import { loadMnist } from '../data/mnist_node.ts';
-import { subset } from '../data/dataset.ts';
 import { EpochIterator, gather } from '../data/batches.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { writeFileAtomicSync, JsonlWriter } from '../io/atomic_file.ts';
-import { initMlpParams, type MlpConfig } from '../models/mlp.ts';
-import { MlpTrainer, type LossAcc } from './mlp_trainer.ts';
+import type { LossAcc } from './trainer.ts';
+import { loadRunData, buildRunModel } from './run_setup.ts';
+import { encodeRunState, decodeRunState, type RunState } from './run_state.ts';
 import { Estimators } from '../estimators/estimators.ts';
 import { VarianceMeter } from '../estimators/measure.ts';
 import { GradientClustering } from '../cluster/gradient_clustering.ts';
@@ -53,13 +52,27 @@ function randomSubset(ds: Dataset, n: number, seed: number): { set: Dataset; ind
   return { set: { ...ds, x, y, n }, index };
 }
 
-export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => void = console.log, gpuIn?: Gpu): Promise<GvarRunResult> {
+/** The saved state of the run in `dir`, after checking that this config continues it. */
+function loadForResume(cfg: GvarRunConfig, dir: string, statePath: string): RunState {
+  const cfgPath = join(dir, 'config.json');
+  if (!existsSync(statePath) || !existsSync(cfgPath)) throw new UsageError(`--resume: no run state in ${dir} (it is written at the first measurement)`);
+  const before = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+  const now = cfg as unknown as Record<string, unknown>;
+  const free = new Set(['progress', 'resume', 'iters']);
+  const differ = Object.keys({ ...before, ...now }).filter((k) => !free.has(k) && JSON.stringify(before[k]) !== JSON.stringify(now[k]));
+  if (differ.length) throw new UsageError(`--resume: the run in ${dir} was made with other settings (${differ.map((k) => `${k}: ${JSON.stringify(before[k])} → ${JSON.stringify(now[k])}`).join(', ')})`);
+  const st = decodeRunState(readFileSync(statePath), statePath);
+  if (st.iteration >= cfg.iters) throw new UsageError(`--resume: the run is at iteration ${st.iteration}; --iters ${cfg.iters} asks for no more`);
+  return st;
+}
+
+export async function runVariance(cfg: GvarRunConfig, say: (s: string) => void = console.log, gpuIn?: Gpu): Promise<GvarRunResult> {
   const dir = cfg.out;
   const logPath = join(dir, 'log.jsonl');
-  if (existsSync(logPath)) throw new UsageError(`${logPath} exists: choose another --out (runs are never overwritten)`);
-  const full = loadMnist('train');
-  const train = cfg.trainSubset > 0 ? subset(full, Math.min(cfg.trainSubset, full.n)) : full;
-  const test = loadMnist('test');
+  const statePath = join(dir, 'state.safetensors');
+  if (!cfg.resume && existsSync(logPath)) throw new UsageError(`${logPath} exists: pass --resume to continue that run, or --out to start a new one`);
+  const saved = cfg.resume ? loadForResume(cfg, dir, statePath) : null;
+  const { train, test, describe: dataDesc } = loadRunData(cfg);
   // index: each exact-set example's index in train (GC's exact variance needs its cluster).
   const exactOn: { set: Dataset; index?: Uint32Array } = cfg.exactSubset > 0 && cfg.exactSubset < train.n ? randomSubset(train, cfg.exactSubset, cfg.seed * 13 + 3) : { set: train };
   mkdirSync(dir, { recursive: true });
@@ -67,24 +80,44 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
 
   const gpu = gpuIn ?? (await requestGpu());
   const sched = new Scheduler(gpu);
-  const model: MlpConfig = { inputDim: train.dim, hidden: cfg.hidden, classes: train.classes };
-  const trainer = new MlpTrainer(sched, model, { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, milestones: [], lrDecay: 0.1, labelSmoothing: 0 });
-  trainer.loadParams(initMlpParams(model, new Rng(cfg.seed)));
-  const batches = new EpochIterator(train, { batchSize: cfg.batch, seed: cfg.seed + 1 });
-  const est = new Estimators(sched, trainer.grad, train, cfg.batch, cfg.seed);
+  const { trainer, describe: modelDesc } = buildRunModel(sched, cfg, train);
+  let batches = new EpochIterator(train, { batchSize: cfg.batch, seed: cfg.seed + 1 });
+  const est = new Estimators(sched, trainer.grad, train, cfg.batch, cfg.seed, cfg.labelSmoothing);
   const meter = new VarianceMeter(sched, trainer.grad, est);
   const gc = new GradientClustering(sched, trainer.grad, train, {
-    clusters: cfg.gcClusters, iters: cfg.gcIters, multiplier: cfg.gcMultiplier, quant: cfg.gcQuant, batch: cfg.batch, seed: cfg.seed * 7 + 5,
+    clusters: cfg.gcClusters, iters: cfg.gcIters, multiplier: cfg.gcMultiplier, quant: cfg.gcQuant, batch: cfg.batch, seed: cfg.seed * 7 + 5, labelSmoothing: cfg.labelSmoothing,
   });
-  say(`gradvar run mnist: ${[train.dim, ...cfg.hidden, train.classes].join('-')} MLP (${trainer.model.layout.count} parameters), ` +
+  say(`gradvar run ${cfg.dataset}: ${modelDesc} (${trainer.grad.model.layout.count} parameters) on ${dataDesc}, ` +
     `SG-B training, estimators SG-B SG-2B SVRG GC measured every ${cfg.logEvery} iterations from ${2 * cfg.estimDraws} draws, on ${describeGpu(gpu)}`);
-  const log = JsonlWriter.open(logPath, { fresh: true });
-  const progress = new Progress(cfg.iters, 0, cfg.progress);
-  const t0 = performance.now();
-  let testStats: LossAcc = { loss: NaN, acc: NaN };
+  let start = 0;
   // td: total distortion of the last A-pass; M: non-empty clusters (exact.var.GC is logged
   // only when M equals the batch size, see VarianceMeter.exact).
   let gcInfo: { td: number; splits: number; M: number } | null = null;
+  if (saved) {
+    trainer.loadParams(saved.params);
+    trainer.loadMomenta(saved.momenta);
+    trainer.momentumStarted = saved.momentumStarted;
+    batches = EpochIterator.restore(train, saved.batches);
+    est.restore(saved.estimators);
+    gc.restore(saved.gc);
+    trainer.grad.loadState?.(saved.engine);
+    gcInfo = saved.gcInfo;
+    start = saved.iteration;
+    say(`resuming at iteration ${start} (${statePath})`);
+  }
+  /** Everything --resume needs, written atomically after the log record of `done`. */
+  const saveState = async (done: number) => {
+    const st: RunState = {
+      iteration: done, params: await trainer.readParams(), momenta: await trainer.readMomenta(), momentumStarted: trainer.momentumStarted,
+      batches: batches.state(), estimators: await est.state(), gc: await gc.state(), gcInfo,
+      engine: (await trainer.grad.saveState?.()) ?? { meta: null, tensors: {} },
+    };
+    writeFileAtomicSync(statePath, encodeRunState(st));
+  };
+  const log = JsonlWriter.open(logPath, saved ? { resumeAfter: start } : { fresh: true });
+  const progress = new Progress(cfg.iters, start, cfg.progress);
+  const t0 = performance.now();
+  let testStats: LossAcc = { loss: NaN, acc: NaN };
   const phases: GvarPhases = { total: 0, train: 0, snapshot: 0, monteCarlo: 0, exact: 0 };
   const timed = async <T>(phase: 'snapshot' | 'monteCarlo' | 'exact', f: () => Promise<T>): Promise<T> => {
     await sched.finish();
@@ -94,7 +127,7 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
     return r;
   };
   try {
-    for (let it = 0; it < cfg.iters; it++) {
+    for (let it = start; it < cfg.iters; it++) {
       const b = batches.next();
       trainer.step(b.x, b.y, it);
       const done = it + 1;
@@ -123,6 +156,7 @@ export async function runMnistVariance(cfg: GvarRunConfig, say: (s: string) => v
       }
       rec.time_s = (performance.now() - t0) / 1000;
       log.append(rec);
+      if (done % cfg.logEvery === 0 || done === cfg.iters) await saveState(done);
       progress.update(done, batch.loss, rec.test_acc as number | undefined);
     }
     const params = await trainer.readParams();
