@@ -6,13 +6,16 @@
 //                run would dispatch)
 // Each repetition records 50 steps of every student, submits, and waits once; the three are
 // interleaved (common.ts timeInterleaved) and the medians compared.
+// Then the same students end to end with every measurement (see below).
 //   npx tsx scripts/bench/rf_sweep.ts [--backend opengl|vulkan] [--reps 5] [--grid small] [--lr 0.01]
+//       [--e2e-iters 300] [--e2e-reps 3]
 import { requestGpu, describeGpu, type Backend } from '../../src/gpu/device.ts';
 import { Scheduler } from '../../src/sched/scheduler.ts';
 import { rfSweepConfig } from '../../src/run/rf_sweep_config.ts';
 import { expandRuns, buildBank } from '../../src/run/rf_sweep.ts';
 import { RfEstimators } from '../../src/estimators/rf_estimators.ts';
 import type { RfBank } from '../../src/models/random_features.ts';
+import { runRfBank } from '../../src/run/rf_bank_run.ts';
 import { flags, median, loadLine, timeInterleaved, table, type Runner } from './common.ts';
 
 const f = flags();
@@ -52,5 +55,32 @@ console.log(table(['mode', 'dispatches/rep', 'ms/rep (median)', 'model-it/s'], n
   n, String([1, STEPS, STEPS * runs.length][i]), median(times[i]).toFixed(1), rate[i].toFixed(0),
 ])));
 console.log(`batched / one-by-one: ${(rate[0] / rate[2]).toFixed(1)}×   batched-1 / one-by-one: ${(rate[1] / rate[2]).toFixed(1)}×`);
+
+// End to end: what a sweep really does per student (SGD plus every measurement: 2n draws of the
+// four estimators, SVRG and GC snapshots, the closed forms), one bank of all students against
+// one bank per student run one after another. --e2e-iters iterations (0 skips), measurements
+// every 100, snapshots every 100 from 10; --e2e-reps repetitions interleaved, medians.
+const e2eIters = Number(f['e2e-iters'] ?? 300), e2eReps = Number(f['e2e-reps'] ?? 3);
+if (e2eIters > 0) {
+  const settings = { ...cfg, iters: e2eIters, logEvery: 100, snapEvery: 100, gvarStart: 10, trueH: cfg.hidden };
+  const keys = runs.map((r) => r.key);
+  const e2e: number[][] = [[], []];
+  for (let r = 0; r < e2eReps; r++) {
+    let t0 = performance.now();
+    await runRfBank(together.bank, keys, settings);
+    e2e[0].push(performance.now() - t0);
+    t0 = performance.now();
+    for (const [i, a] of alone.entries()) await runRfBank(a.bank, [keys[i]], settings);
+    e2e[1].push(performance.now() - t0);
+  }
+  const [tb, t1] = e2e.map(median);
+  console.log(`\nend to end, ${runs.length} students × ${e2eIters} iterations with all measurements (median of ${e2eReps}):`);
+  console.log(table(['mode', 's (median)', 'model-it/s'], [
+    ['one bank', (tb / 1000).toFixed(1), (runs.length * e2eIters / (tb / 1000)).toFixed(0)],
+    ['one bank per student', (t1 / 1000).toFixed(1), (runs.length * e2eIters / (t1 / 1000)).toFixed(0)],
+  ]));
+  console.log(`one bank / one per student: ${(t1 / tb).toFixed(1)}×`);
+  console.log(loadLine());
+}
 for (const b of [together, ...alone]) { b.bank.destroy(); b.store.destroy(); }
 gpu.destroy();

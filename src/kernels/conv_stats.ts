@@ -6,16 +6,15 @@
 import { type Kernel, type Bindable, ceilDiv, grid1d, u32, f32 } from './kernel.ts';
 import { badInput } from '../gpu/errors.ts';
 import type { Scheduler } from '../sched/scheduler.ts';
+import { conv2dShape, type Conv2dGeometry } from './conv2d.ts';
 
 export type ConvStatsOp =
   | 'conv_unfold' | 'conv_dy_t' | 'conv_pegrad' | 'conv_sumsq_cols' | 'conv_gram_gg' | 'conv_cg_rows'
   | 'conv_pad_t' | 'conv_dist_accum' | 'conv_sqnorm_accum' | 'conv_patch_mean' | 'conv_dsum';
 
-/** One conv layer at one batch size: NCHW input, stride and zero padding on both axes. */
-export interface ConvGeometry {
-  B: number; Cin: number; H: number; W: number; Cout: number;
-  kh: number; kw: number; stride: number; pad: number;
-}
+/** One conv layer at one batch size: NCHW input, stride and zero padding on both axes (the
+ *  conv2d kernels' geometry). */
+export type ConvGeometry = Conv2dGeometry;
 
 /** Derived sizes: T4 / din8 / cout8 are the padded row counts and strides of the chunk buffers. */
 export interface ConvShape {
@@ -24,18 +23,10 @@ export interface ConvShape {
 
 const up = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** Validates a geometry (one clear error) and derives its sizes. */
+/** Validates a geometry (conv2dShape: one clear error) and derives its sizes. */
 export function convShape(g: ConvGeometry, where = 'conv_stats'): ConvShape {
-  for (const n of ['B', 'Cin', 'H', 'W', 'Cout', 'kh', 'kw', 'stride'] as const) {
-    if (!Number.isInteger(g[n]) || g[n] <= 0) badInput(where, `${n} must be a positive integer, got ${g[n]}`);
-  }
-  if (!Number.isInteger(g.pad) || g.pad < 0) badInput(where, `pad must be a non-negative integer, got ${g.pad}`);
-  if (g.kh > g.H + 2 * g.pad || g.kw > g.W + 2 * g.pad) {
-    badInput(where, `a ${g.kh}×${g.kw} kernel does not fit a ${g.H}×${g.W} input padded by ${g.pad}`);
-  }
-  const Ho = Math.floor((g.H + 2 * g.pad - g.kh) / g.stride) + 1;
-  const Wo = Math.floor((g.W + 2 * g.pad - g.kw) / g.stride) + 1;
-  const T = Ho * Wo, din = g.Cin * g.kh * g.kw;
+  const { Ho, Wo, T } = conv2dShape(g, where);
+  const din = g.Cin * g.kh * g.kw;
   return { Ho, Wo, T, T4: up(T, 4), din, din8: up(din, 8), cout8: up(g.Cout, 8) };
 }
 

@@ -8,7 +8,7 @@
 //              Fig. 9); SG-B by lr (Fig. 4a); SG-B normalized variance by lr (Fig. 5)
 import type { TopLevelSpec } from 'vega-lite';
 import { ESTIMATORS, type Estimator } from './log_records.ts';
-import { ESTIMATOR_COLORS } from './variance_specs.ts';
+import { ESTIMATOR_COLORS, CHART_CONFIG } from './variance_specs.ts';
 import type { RfStudentResult } from '../run/rf_bank_run.ts';
 
 export interface RfRun {
@@ -111,14 +111,7 @@ function frame(title: string, subtitle: string[]) {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, subtitle, anchor: 'start' as const },
-    config: {
-      font: 'Helvetica, Arial, sans-serif',
-      view: { stroke: '#bbb' },
-      axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },
-      legend: { labelFontSize: 12 },
-      title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: '#555' },
-      header: { labelFontSize: 12 },
-    },
+    config: CHART_CONFIG,
   };
 }
 

@@ -91,6 +91,16 @@ const tooltip = (fmt: string) => [
   { field: 'value', type: 'quantitative' as const, title: 'value', format: fmt },
 ];
 
+/** The house look of every chart (fonts, grid, title sizes; facet headers). */
+export const CHART_CONFIG = {
+  font: 'Helvetica, Arial, sans-serif',
+  view: { stroke: '#bbb' },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },
+  legend: { labelFontSize: 12 },
+  title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: '#555' },
+  header: { labelFontSize: 12 },
+};
+
 function frame(opts: ChartOptions, title: string, note?: string) {
   const subtitle = [opts.subtitle, note].filter((s): s is string => !!s);
   return {
@@ -98,13 +108,7 @@ function frame(opts: ChartOptions, title: string, note?: string) {
     title: { text: opts.title ?? title, ...(subtitle.length ? { subtitle } : {}), anchor: 'start' as const },
     width: opts.width ?? 520,
     height: opts.height ?? 300,
-    config: {
-      font: 'Helvetica, Arial, sans-serif',
-      view: { stroke: '#bbb' },
-      axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },
-      legend: { labelFontSize: 12 },
-      title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: '#555' },
-    },
+    config: CHART_CONFIG,
   };
 }
 

@@ -10,7 +10,7 @@ import type { View } from '../kernels/kernel.ts';
 import { badInput } from '../gpu/errors.ts';
 import { softmaxXent } from '../kernels/softmax_xent.ts';
 import { ResNet } from '../models/resnet_net.ts';
-import type { TrainableEngine, GradOptions, ClusteredLayer, BatchIo } from '../models/grad_engine.ts';
+import type { TrainableEngine, GradOptions, ClusteredLayer, BatchIo, EngineState } from '../models/grad_engine.ts';
 import type { BnMode } from '../models/resnet_graph.ts';
 import { resnetConfig } from '../models/resnet.ts';
 import type { Rng } from '../util/rng.ts';
@@ -116,6 +116,19 @@ export class ResNetGrad implements TrainableEngine {
     return this.model.factors(B, l);
   }
 
+  /** The BN running statistics (all of the model's state beyond parameters and momenta), so a
+   *  resumed run normalises evaluation and GC passes exactly as the uninterrupted one. */
+  async saveState(): Promise<EngineState> {
+    return { meta: null, tensors: { 'bn.running': await this.sched.read(this.model.running) } };
+  }
+
+  loadState(s: EngineState): void {
+    const r = s.tensors['bn.running'];
+    const n = this.model.runLayout.total;
+    if (!r || r.length !== n) badInput('ResNetGrad.loadState', `'bn.running' must hold ${n} floats, got ${r ? r.length : 'none'}`);
+    this.sched.upload(this.model.running, r);
+  }
+
   destroy(): void {
     for (const b of this.io.values()) for (const v of Object.values(b)) this.sched.free(v);
     this.io.clear();
@@ -123,9 +136,8 @@ export class ResNetGrad implements TrainableEngine {
   }
 }
 
-/** A ResNet engine for a run (the signature src/models/resnet_factory.ts declares): `arch` one
- *  of resnet8 / resnet32 / resnet18 at the data's input shape and classes, PyTorch's init drawn
- *  from rng, BN in train mode. */
+/** A ResNet engine for a run: `arch` one of resnet8 / resnet32 / resnet18 at the data's input
+ *  shape and classes, PyTorch's init drawn from rng, BN in train mode. */
 export function createResNetEngine(
   sched: Scheduler, arch: string, input: { channels: number; height: number; width: number; classes: number }, rng: Rng,
 ): { engine: ResNetGrad; describe: string } {
@@ -133,6 +145,6 @@ export function createResNetEngine(
   const model = new ResNet(sched, cfg);
   model.init(rng);
   const { C, H, W } = cfg.input;
-  const describe = `${arch} (${cfg.bn ? 'BN' : 'no BN'}, ${model.layout.count.toLocaleString('en-US')} parameters, input ${C}×${H}×${W}, ${cfg.classes} classes)`;
+  const describe = `${arch} (${cfg.bn ? "BN" : "no BN"}, input ${C}×${H}×${W}, ${cfg.classes} classes)`;
   return { engine: new ResNetGrad(sched, model, true), describe };
 }

@@ -11,8 +11,9 @@ import { manipulate, mnistAsRgb32 } from '../data/transforms.ts';
 import { initMlpParams } from '../models/mlp.ts';
 import { MlpTrainer } from './mlp_trainer.ts';
 import { Trainer, type SgdHyper } from './trainer.ts';
+import type { TrainableEngine } from '../models/grad_engine.ts';
 import { AugmentedEngine } from '../models/augmented.ts';
-import { buildResNet } from '../models/resnet_factory.ts';
+import { createResNetEngine } from './resnet_grad.ts';
 import { Rng } from '../util/rng.ts';
 import { UsageError } from './train_config.ts';
 import type { GvarRunConfig } from './gvar_config.ts';
@@ -57,8 +58,8 @@ export function buildRunModel(sched: Scheduler, cfg: GvarRunConfig, train: Datas
     return { trainer, describe: `${[train.dim, ...cfg.hidden, train.classes].join('-')} MLP` };
   }
   const [C, H, W] = train.shape;
-  const net = buildResNet(sched, cfg.arch, { channels: C, height: H, width: W, classes: train.classes }, new Rng(cfg.seed));
-  let engine = net.engine;
+  const net = createResNetEngine(sched, cfg.arch, { channels: C, height: H, width: W, classes: train.classes }, new Rng(cfg.seed));
+  let engine: TrainableEngine = net.engine;
   if (cfg.augment) {
     if (!train.padValue) throw new UsageError(`--augment: the ${cfg.dataset} loader gives no padding value`);
     engine = new AugmentedEngine(sched, engine, { shape: [C, H, W], pad: 4, padValue: train.padValue }, new Rng(cfg.seed * 5 + 9));

@@ -82,4 +82,30 @@ test('duplicates, corrupt labels and label smoothing run through training and al
   assert.ok(rec.exact.trS > 0);
 });
 
+test('ResNet8 on MNIST as 3×32×32 with GPU augmentation: all four estimators logged; --resume is bit-identical', async () => {
+  const { gpu } = await testGpu();
+  const root = mkdtempSync(join(tmpdir(), 'gradvar-run-'));
+  const quiet = () => {};
+  const at = (out: string, iters: string, resume = false) => gvarRunConfig('default', {
+    iters, batch: '8', logEvery: '6', estimDraws: '2', snapEvery: '6', gvarStart: '3', gcIters: '1', gcClusters: '8',
+    trainSubset: '96', testSubset: '64', evalEvery: '12', out,
+  }, { progress: false, resume, augment: true }, 'mnist', 'resnet8');
+  const lines: string[] = [];
+  const whole = await runVariance(at(join(root, 'whole'), '12'), (l) => lines.push(l), gpu);
+  assert.match(lines[0], /resnet8 \(no BN, input 3×32×32, 10 classes\) \(crop \+ flip augmentation\) \(74810 parameters\)/);
+  const recs = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const a = recs(whole.log);
+  const measured = a.filter((r) => r.gvar);
+  assert.equal(measured.map((r) => r.iter), [6, 12]);
+  for (const rec of measured) {
+    for (const name of ['SG-B', 'SG-2B', 'SVRG', 'GC']) assert.ok(Number.isFinite(rec.gvar[name].var) && rec.gvar[name].var > 0, `${name} at ${rec.iter}`);
+  }
+  await runVariance(at(join(root, 'split'), '6'), quiet, gpu);
+  const resumed = await runVariance(at(join(root, 'split'), '12', true), quiet, gpu);
+  assert.equal(Array.from(resumed.params), Array.from(whole.params));
+  const b = recs(resumed.log);
+  assert.equal(b.map((r) => r.iter), a.map((r) => r.iter));
+  assert.equal(b.filter((r) => r.gvar && r.iter > 6).map((r) => r.gvar), measured.filter((r) => r.iter > 6).map((r) => r.gvar));
+});
+
 test.run();
