@@ -12,23 +12,12 @@ import { RfEstimators, type RfStats } from '../estimators/rf_estimators.ts';
 import { rfExact, type RfExact } from '../estimators/rf_exact.ts';
 import { RfGradientClustering } from '../cluster/rf_gc.ts';
 import type { Estimator } from '../report/log_records.ts';
+import type { RfSweepConfig } from './rf_sweep_config.ts';
 
-export interface RfTrajectorySettings {
-  iters: number;
-  batch: number;
-  logEvery: number;
-  /** n: 2n draws per estimator per measurement */
-  estimDraws: number;
-  snapEvery: number;
-  gvarStart: number;
-  gcClusters: number;
-  gcIters: number;
-  gcQuant: number;
-  /** closed-form variances at every measurement (extra columns) */
-  exact: boolean;
-  /** the students' real feature count (the bank pads it to a multiple of 4) */
-  trueH: number;
-}
+/** The sweep's trajectory settings (see RfSweepConfig) and the students' real feature count
+ *  (the bank pads it to a multiple of 4). */
+export type RfTrajectorySettings = Pick<RfSweepConfig,
+  'iters' | 'batch' | 'logEvery' | 'estimDraws' | 'snapEvery' | 'gvarStart' | 'gcClusters' | 'gcIters' | 'gcQuant' | 'exact'> & { trueH: number };
 
 export interface RfLogPoint {
   iter: number;
