@@ -9,7 +9,7 @@ import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
 import { softmaxXent } from '../kernels/softmax_xent.ts';
 import { Mlp } from '../models/mlp.ts';
-import type { TrainableEngine, GradOptions, ClusteredLayer, BatchIo } from '../models/grad_engine.ts';
+import { computeBatch, type TrainableEngine, type GradOptions, type ClusteredLayer, type BatchIo } from '../models/grad_engine.ts';
 
 export type { BatchIo } from '../models/grad_engine.ts';
 
@@ -57,14 +57,7 @@ export class MlpGrad implements TrainableEngine {
    *  submits. After it, the model's workspace for B holds every layer's input and output
    *  gradient (what per-example statistics and clustering read). */
   compute(x: Float32Array, y: Uint32Array, o: GradOptions = {}): BatchIo {
-    const B = y.length;
-    const io = this.buffers(B);
-    this.sched.upload(io.x, x);
-    this.sched.upload(io.y, y);
-    if (o.weights) this.sched.upload(io.w, o.weights);
-    this.recordFromUploaded(B, o);
-    this.sched.submit();
-    return io;
+    return computeBatch(this.sched, this, x, y, o, 'MlpGrad.compute');
   }
 
   /** The same as compute() on inputs already in buffers(B) (no upload, no submit). */

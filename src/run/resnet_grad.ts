@@ -10,7 +10,7 @@ import type { View } from '../kernels/kernel.ts';
 import { badInput } from '../gpu/errors.ts';
 import { softmaxXent } from '../kernels/softmax_xent.ts';
 import { ResNet } from '../models/resnet_net.ts';
-import type { TrainableEngine, GradOptions, ClusteredLayer, BatchIo, EngineState } from '../models/grad_engine.ts';
+import { computeBatch, type TrainableEngine, type GradOptions, type ClusteredLayer, type BatchIo, type EngineState } from '../models/grad_engine.ts';
 import type { BnMode } from '../models/resnet_graph.ts';
 import { resnetConfig } from '../models/resnet.ts';
 import type { Rng } from '../util/rng.ts';
@@ -86,16 +86,7 @@ export class ResNetGrad implements TrainableEngine {
   /** Records forward + loss + backward of (x [B, C, H, W], y [B]) into model.grads, and
    *  submits. After it the workspace for B holds every clustered layer's factors. */
   compute(x: Float32Array, y: Uint32Array, o: GradOptions = {}): BatchIo {
-    const B = y.length;
-    if (x.length !== B * this.inputSize) badInput('ResNetGrad.compute', `x holds ${x.length} floats, ${B} examples of ${this.inputSize} need ${B * this.inputSize}`);
-    if (o.weights && o.weights.length !== B) badInput('ResNetGrad.compute', `weights hold ${o.weights.length} values for ${B} examples`);
-    const io = this.buffers(B);
-    this.sched.upload(io.x, x);
-    this.sched.upload(io.y, y);
-    if (o.weights) this.sched.upload(io.w, o.weights);
-    this.recordFromUploaded(B, o);
-    this.sched.submit();
-    return io;
+    return computeBatch(this.sched, this, x, y, o, 'ResNetGrad.compute');
   }
 
   /** compute() on inputs already in buffers(B): records, does not upload or submit. */
