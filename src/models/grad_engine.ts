@@ -5,8 +5,6 @@
 // SVRG, GC and the Monte Carlo statistics are written once.
 import type { View } from '../kernels/kernel.ts';
 import type { ParamLayout } from './param_layout.ts';
-import type { Scheduler } from '../sched/scheduler.ts';
-import { badInput } from '../gpu/errors.ts';
 
 /** Parameters, their gradient and SGD momenta: three flat buffers in one layout. */
 export interface ParamBuffers {
@@ -89,22 +87,6 @@ export interface TrainableEngine extends GradEngine {
    *  BatchNorm running statistics); engines without any leave these out. */
   saveState?(): Promise<EngineState>;
   loadState?(s: EngineState): void;
-}
-
-/** What every engine's compute() does: checks the sizes (one clear error naming `where`),
- *  uploads x, y (and the weights) into buffers(B), records forward + loss + backward, and
- *  submits (the next upload must not overtake it). */
-export function computeBatch(sched: Scheduler, e: TrainableEngine, x: Float32Array, y: Uint32Array, o: GradOptions, where: string): BatchIo {
-  const B = y.length;
-  if (x.length !== B * e.inputSize) badInput(where, `x holds ${x.length} floats, ${B} examples of ${e.inputSize} need ${B * e.inputSize}`);
-  if (o.weights && o.weights.length !== B) badInput(where, `weights hold ${o.weights.length} values for ${B} examples`);
-  const io = e.buffers(B);
-  sched.upload(io.x, x);
-  sched.upload(io.y, y);
-  if (o.weights) sched.upload(io.w, o.weights);
-  e.recordFromUploaded(B, o);
-  sched.submit();
-  return io;
 }
 
 /** JSON-safe metadata and named flat tensors. */

@@ -7,9 +7,9 @@
 // land on the queue immediately, passes only when submitted).
 import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
-import { softmaxXent } from '../kernels/softmax_xent.ts';
 import { Mlp } from '../models/mlp.ts';
-import { computeBatch, type TrainableEngine, type GradOptions, type ClusteredLayer, type BatchIo } from '../models/grad_engine.ts';
+import { allocBatchIo, computeBatch, recordLoss } from './engine_io.ts';
+import type { TrainableEngine, GradOptions, ClusteredLayer, BatchIo } from '../models/grad_engine.ts';
 
 export type { BatchIo } from '../models/grad_engine.ts';
 
@@ -46,8 +46,7 @@ export class MlpGrad implements TrainableEngine {
   buffers(B: number): BatchIo {
     let b = this.io.get(B);
     if (!b) {
-      const s = this.sched;
-      b = { x: s.alloc(B * this.model.cfg.inputDim, 'batch.x'), y: s.alloc(B, 'batch.y'), w: s.alloc(B, 'batch.w'), loss: s.alloc(B, 'batch.loss'), correct: s.alloc(B, 'batch.correct') };
+      b = allocBatchIo(this.sched, B, this.model.cfg.inputDim);
       this.io.set(B, b);
     }
     return b;
@@ -64,11 +63,7 @@ export class MlpGrad implements TrainableEngine {
   recordFromUploaded(B: number, o: GradOptions = {}): void {
     const io = this.buffers(B);
     const logits = this.model.forward(io.x, B);
-    softmaxXent(
-      this.sched,
-      { logits, labels: io.y, weights: o.weights ? io.w : undefined, loss: io.loss, correct: io.correct, dlogits: this.model.dlogits(B) },
-      { B, K: this.model.cfg.classes, smoothing: o.labelSmoothing ?? 0, dscale: o.dscale ?? 1 / B },
-    );
+    recordLoss(this.sched, io, logits, this.model.dlogits(B), B, this.model.cfg.classes, o);
     this.model.backward(io.x, B, o.paramGrads ?? true);
   }
 

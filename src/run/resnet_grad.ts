@@ -8,9 +8,9 @@
 import type { Scheduler } from '../sched/scheduler.ts';
 import type { View } from '../kernels/kernel.ts';
 import { badInput } from '../gpu/errors.ts';
-import { softmaxXent } from '../kernels/softmax_xent.ts';
 import { ResNet } from '../models/resnet_net.ts';
-import { computeBatch, type TrainableEngine, type GradOptions, type ClusteredLayer, type BatchIo, type EngineState } from '../models/grad_engine.ts';
+import { allocBatchIo, computeBatch, recordLoss } from './engine_io.ts';
+import type { TrainableEngine, GradOptions, ClusteredLayer, BatchIo, EngineState } from '../models/grad_engine.ts';
 import type { BnMode } from '../models/resnet_graph.ts';
 import { resnetConfig } from '../models/resnet.ts';
 import type { Rng } from '../util/rng.ts';
@@ -76,8 +76,7 @@ export class ResNetGrad implements TrainableEngine {
   buffers(B: number): BatchIo {
     let b = this.io.get(B);
     if (!b) {
-      const s = this.sched;
-      b = { x: s.alloc(B * this.inputSize, 'batch.x'), y: s.alloc(B, 'batch.y'), w: s.alloc(B, 'batch.w'), loss: s.alloc(B, 'batch.loss'), correct: s.alloc(B, 'batch.correct') };
+      b = allocBatchIo(this.sched, B, this.inputSize);
       this.io.set(B, b);
     }
     return b;
@@ -93,11 +92,7 @@ export class ResNetGrad implements TrainableEngine {
   recordFromUploaded(B: number, o: GradOptions = {}): void {
     const io = this.buffers(B);
     const logits = this.model.forward(io.x, B);
-    softmaxXent(
-      this.sched,
-      { logits, labels: io.y, weights: o.weights ? io.w : undefined, loss: io.loss, correct: io.correct, dlogits: this.model.dlogits(B) },
-      { B, K: this.classes, smoothing: o.labelSmoothing ?? 0, dscale: o.dscale ?? 1 / B },
-    );
+    recordLoss(this.sched, io, logits, this.model.dlogits(B), B, this.classes, o);
     this.model.backward(B, o.paramGrads ?? true);
   }
 
